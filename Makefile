@@ -1,0 +1,89 @@
+# nfq-helper: plain GNU make. `make`, `make check`, `make test`, `make demo`.
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/nfq-helper
+DESTDIR ?=
+BUILD ?= build
+
+DEPS := libmnl libnftnl libnetfilter_queue
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wno-unused-parameter -MMD -MP
+CFLAGS += $(shell $(PKG_CONFIG) --cflags $(DEPS))
+CPPFLAGS += -DNFQH_VERSION='"$(VERSION)"' -Infq-helper
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(DEPS))
+
+HARDEN ?= 1
+ifeq ($(HARDEN),1)
+CFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+	  -fstack-clash-protection -fPIE -Werror=format-security
+LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+endif
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifneq ($(V),1)
+Q = @
+q = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+SRCS := $(wildcard nfq-helper/*.c)
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/nfq-helper/main.o,$(OBJS))
+TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
+TOOLS := $(BUILD)/tools/ikepeer $(BUILD)/tools/ctget
+
+all: $(BUILD)/nfq-helper $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(call q,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/nfq-helper: $(OBJS)
+	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# unit tests: no root, no network
+check: $(TESTS)
+	$(Q)tests/unit/run $(TESTS)
+
+# the whole suite: unit tests and the network-namespace tests (root)
+test: all $(TESTS)
+	$(Q)tests/run-all $(TESTS)
+
+check-netns: all
+	$(Q)tests/netns/run
+
+demo: all
+	$(Q)tests/netns/run --demo 10-pin-natt
+
+install: $(BUILD)/nfq-helper
+	install -D -m 0755 $(BUILD)/nfq-helper $(DESTDIR)$(SBINDIR)/nfq-helper
+	install -D -m 0644 packaging/nfq-helper.8 $(DESTDIR)$(MANDIR)/man8/nfq-helper.8
+	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(DATADIR)/natt-pin.nft
+	install -D -m 0755 nft-rules/natt-pin-xt $(DESTDIR)$(DATADIR)/natt-pin-xt
+	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all check test check-netns demo install clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Command line parsing. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#ifndef NFQH_VERSION
+#define NFQH_VERSION "unknown"
+#endif
+
+static const char usage_text[] =
+	"usage: nfq-helper [-hsVv] [-b packets] [-m map] [-q queue] [-t table]\n"
+	"                  [-T timeout]\n"
+	"Pins the UDP 500/4500 flows of a subscriber towards an IPsec gateway to\n"
+	"the pool address its first IKE flow got (see nfq-helper(8)).\n"
+	"  -q, --queue NUM     NFQUEUE number the ruleset feeds (default 0)\n"
+	"  -t, --table NAME    nftables table, family ip (default natt_pin)\n"
+	"  -m, --map NAME      map of pins in that table (default pins)\n"
+	"  -T, --timeout DUR   pin lifetime, e.g. 3600, 30m, 1h\n"
+	"                      (default: the map's own timeout)\n"
+	"  -b, --batch NUM     packets handled per wakeup at most (default 256)\n"
+	"  -s, --syslog        log to syslog instead of stderr\n"
+	"  -v, --verbose       per-packet detail (debug)\n"
+	"  -V, --version       print the version\n"
+	"  -h, --help          this text\n";
+
+void config_defaults(struct nfqh_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->table = "natt_pin";
+	c->map = "pins";
+	c->batch = 256;
+	c->log_dest = LOG_TO_STDERR;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !errno && !*end && *v <= max;
+}
+
+bool config_parse_duration(const char *s, uint64_t *ms)
+{
+	unsigned long long v;
+	uint64_t unit;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0)
+		return false;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		unit = 1000;
+	else if (!strcmp(end, "m"))
+		unit = 60 * 1000;
+	else if (!strcmp(end, "h"))
+		unit = 3600 * 1000;
+	else if (!strcmp(end, "d"))
+		unit = 86400 * 1000;
+	else
+		return false;
+	/* the kernel holds at most a u64 of ms; be far more modest */
+	if (v > UINT32_MAX / (unit / 1000))
+		return false;
+	*ms = v * unit;
+	return true;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* NFT_NAME_MAXLEN is 256 with the terminating zero */
+	return n > 0 && n < 256;
+}
+
+enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
+				char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "table", required_argument, NULL, 't' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":q:t:m:T:b:svVh", opts,
+				 NULL)) != -1) {
+		switch (ch) {
+		case 'q':
+			if (!parse_uint(optarg, UINT16_MAX, &v)) {
+				snprintf(err, errlen, "invalid queue number `%s' (0-65535)", optarg);
+				return CONFIG_ERROR;
+			}
+			c->queue_num = v;
+			break;
+		case 't':
+		case 'm':
+			if (!valid_name(optarg)) {
+				snprintf(err, errlen, "invalid %s name `%s'", ch == 't' ? "table" : "map", optarg);
+				return CONFIG_ERROR;
+			}
+			*(ch == 't' ? &c->table : &c->map) = optarg;
+			break;
+		case 'T':
+			if (!config_parse_duration(optarg, &c->timeout_ms)) {
+				snprintf(err, errlen, "invalid timeout `%s' (e.g. 3600, 30m, 1h)", optarg);
+				return CONFIG_ERROR;
+			}
+			break;
+		case 'b':
+			if (!parse_uint(optarg, CONFIG_BATCH_MAX, &v) || !v) {
+				snprintf(err, errlen, "invalid batch `%s' (1-%d)", optarg, CONFIG_BATCH_MAX);
+				return CONFIG_ERROR;
+			}
+			c->batch = v;
+			break;
+		case 's':
+			c->log_dest = LOG_TO_SYSLOG;
+			break;
+		case 'v':
+			c->verbose++;
+			break;
+		case 'V':
+			printf("nfq-helper %s\n", NFQH_VERSION);
+			return CONFIG_EXIT;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CONFIG_EXIT;
+		case ':':
+			snprintf(err, errlen, "option `%s' needs a value", argv[optind - 1]);
+			return CONFIG_ERROR;
+		default:
+			snprintf(err, errlen, "unknown option `%s'", argv[optind - 1]);
+			return CONFIG_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument `%s'", argv[optind]);
+		return CONFIG_ERROR;
+	}
+	return CONFIG_RUN;
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Conntrack lookups by reply tuple (ctnetlink) and CTA_* decoding. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+#include "ct.h"
+#include "netlink.h"
+
+
+struct ct_sock {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	char *req;
+	size_t reqsize;
+	char rbuf[NL_RECV_SIZE];
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	/* unknown types are skipped, known nests are checked by their user */
+	if (mnl_attr_type_valid(attr, CTA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int parse_ip(const struct nlattr *nest, struct ct_tuple *t)
+{
+	const struct nlattr *tb[CTA_IP_MAX + 1] = { 0 };
+
+	if (mnl_attr_parse_nested(nest, attr_cb, tb) < 0)
+		return -EBADMSG;
+	if (!tb[CTA_IP_V4_SRC] || !tb[CTA_IP_V4_DST] ||
+	    mnl_attr_validate(tb[CTA_IP_V4_SRC], MNL_TYPE_U32) < 0 ||
+	    mnl_attr_validate(tb[CTA_IP_V4_DST], MNL_TYPE_U32) < 0)
+		return -EBADMSG;
+	t->src = mnl_attr_get_u32(tb[CTA_IP_V4_SRC]);
+	t->dst = mnl_attr_get_u32(tb[CTA_IP_V4_DST]);
+	return 0;
+}
+
+static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
+{
+	const struct nlattr *tb[CTA_PROTO_MAX + 1] = { 0 };
+
+	if (mnl_attr_parse_nested(nest, attr_cb, tb) < 0)
+		return -EBADMSG;
+	if (!tb[CTA_PROTO_NUM] ||
+	    mnl_attr_validate(tb[CTA_PROTO_NUM], MNL_TYPE_U8) < 0)
+		return -EBADMSG;
+	t->proto = mnl_attr_get_u8(tb[CTA_PROTO_NUM]);
+	t->sport = t->dport = 0;
+	if (tb[CTA_PROTO_SRC_PORT] &&
+	    mnl_attr_validate(tb[CTA_PROTO_SRC_PORT], MNL_TYPE_U16) == 0)
+		t->sport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_SRC_PORT]));
+	if (tb[CTA_PROTO_DST_PORT] &&
+	    mnl_attr_validate(tb[CTA_PROTO_DST_PORT], MNL_TYPE_U16) == 0)
+		t->dport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_DST_PORT]));
+	return 0;
+}
+
+static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
+{
+	const struct nlattr *tb[CTA_TUPLE_MAX + 1] = { 0 };
+
+	if (!nest || mnl_attr_parse_nested(nest, attr_cb, tb) < 0)
+		return -EBADMSG;
+	if (!tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO])
+		return -EBADMSG;
+	if (parse_ip(tb[CTA_TUPLE_IP], t) < 0 ||
+	    parse_proto(tb[CTA_TUPLE_PROTO], t) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int ct_decode(const void *attrs, size_t len, struct ct_entry *e)
+{
+	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
+
+	if (mnl_attr_parse_payload(attrs, len, attr_cb, tb) < 0)
+		return -EBADMSG;
+	if (parse_tuple(tb[CTA_TUPLE_ORIG], &e->orig) < 0 ||
+	    parse_tuple(tb[CTA_TUPLE_REPLY], &e->reply) < 0)
+		return -EBADMSG;
+	e->status = 0;
+	if (tb[CTA_STATUS] &&
+	    mnl_attr_validate(tb[CTA_STATUS], MNL_TYPE_U32) == 0)
+		e->status = ntohl(mnl_attr_get_u32(tb[CTA_STATUS]));
+	return 0;
+}
+
+struct nlmsghdr *ct_build_get(void *buf, const struct ct_tuple *reply,
+			      uint32_t seq)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	struct nlattr *tuple, *nest;
+
+	memset(buf, 0, CT_REQ_SIZE);	/* libmnl leaves attribute padding */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	/* no ACK: the answer is either the entry or an error */
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+
+	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_REPLY);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, reply->src);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, reply->dst);
+	mnl_attr_nest_end(nlh, nest);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, reply->proto);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(reply->sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(reply->dport));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, tuple);
+	return nlh;
+}
+
+int ct_open(struct ct_sock **csp)
+{
+	struct ct_sock *cs;
+	int ret;
+
+	cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	ret = nl_open(NETLINK_NETFILTER, &cs->nl, &cs->portid);
+	if (ret < 0) {
+		free(cs);
+		return ret;
+	}
+	cs->seq = time(NULL);
+	*csp = cs;
+	return 0;
+}
+
+static int grow_req(struct ct_sock *cs, size_t n)
+{
+	char *p;
+
+	if (n * CT_REQ_SIZE <= cs->reqsize)
+		return 0;
+	p = realloc(cs->req, n * CT_REQ_SIZE);
+	if (!p)
+		return -ENOMEM;
+	cs->req = p;
+	cs->reqsize = n * CT_REQ_SIZE;
+	return 0;
+}
+
+/* Files one answer under the query its sequence number names. */
+static size_t take_reply(struct ct_sock *cs, const struct nlmsghdr *nlh,
+			 uint32_t first, struct ct_query *q, size_t n)
+{
+	uint32_t i = nlh->nlmsg_seq - first;
+	size_t off = MNL_ALIGN(sizeof(struct nfgenmsg));
+
+	if (nlh->nlmsg_pid != cs->portid || i >= n || q[i].err != -EINPROGRESS)
+		return 0;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		q[i].err = nl_error(nlh);
+		if (!q[i].err)	/* an ACK where an entry belongs */
+			q[i].err = -EBADMSG;
+		return 1;
+	}
+	if (nlh->nlmsg_len < mnl_nlmsg_size(off)) {
+		q[i].err = -EBADMSG;
+		return 1;
+	}
+	q[i].err = ct_decode((const char *)mnl_nlmsg_get_payload(nlh) + off,
+			     nlh->nlmsg_len - mnl_nlmsg_size(off),
+			     &q[i].entry);
+	return 1;
+}
+
+int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n)
+{
+	const struct nlmsghdr *nlh;
+	uint32_t first = cs->seq;
+	size_t i, len = 0, answered = 0;
+	int got, ret = 0;
+
+	if (!n)
+		return 0;
+	ret = grow_req(cs, n);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		nlh = ct_build_get(cs->req + len, &q[i].reply, cs->seq++);
+		len += nlh->nlmsg_len;
+		q[i].err = -EINPROGRESS;
+	}
+	if (mnl_socket_sendto(cs->nl, cs->req, len) < 0)
+		return -errno;
+
+	while (answered < n) {
+		got = mnl_socket_recvfrom(cs->nl, cs->rbuf, sizeof(cs->rbuf));
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;	/* EAGAIN: the socket's timeout */
+			break;
+		}
+		nlh = (const struct nlmsghdr *)cs->rbuf;
+		for (; mnl_nlmsg_ok(nlh, got); nlh = mnl_nlmsg_next(nlh, &got))
+			answered += take_reply(cs, nlh, first, q, n);
+	}
+	for (i = 0; i < n; i++)
+		if (q[i].err == -EINPROGRESS)
+			q[i].err = ret < 0 ? ret : -EBADMSG;
+	return ret;
+}
+
+void ct_close(struct ct_sock *cs)
+{
+	if (!cs)
+		return;
+	mnl_socket_close(cs->nl);
+	free(cs->req);
+	free(cs);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Conntrack: decoding of ctnetlink attributes (as NFQA_CT carries them, or a
+ * ctnetlink reply) and lookups by reply tuple over an own ctnetlink socket.
+ * Functions return 0 or -errno.
+ */
+#ifndef NFQH_CT_H
+#define NFQH_CT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+struct ct_tuple {
+	in_addr_t src;
+	in_addr_t dst;
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t proto;
+};
+
+struct ct_entry {
+	struct ct_tuple orig;
+	struct ct_tuple reply;
+	uint32_t status;	/* IPS_* bits */
+};
+
+struct ct_query {
+	struct ct_tuple reply;	/* in: the tuple of the queued reply packet */
+	struct ct_entry entry;	/* out, when err is 0 */
+	int err;		/* out: 0, or -ENOENT when there is no flow */
+};
+
+struct ct_sock;
+
+/*
+ * Decodes a run of CTA_* attributes: the payload of NFQA_CT or of a
+ * ctnetlink message after its nfgenmsg. -EBADMSG if a tuple is missing.
+ */
+int ct_decode(const void *attrs, size_t len, struct ct_entry *e);
+
+int ct_open(struct ct_sock **cs);
+/* Looks up n entries by reply tuple in one round trip; fills q[i].err. */
+int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n);
+void ct_close(struct ct_sock *cs);
+
+/* Bytes of one GET request, at most. */
+#define CT_REQ_SIZE 128
+
+/* Builds the GET request for one reply tuple into buf (CT_REQ_SIZE bytes). */
+struct nlmsghdr *ct_build_get(void *buf, const struct ct_tuple *reply,
+			      uint32_t seq);
+
+#endif

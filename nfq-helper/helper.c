@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The per-wakeup cycle: packets -> conntrack -> pins -> verdicts. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+
+#include "helper.h"
+#include "nftmap.h"
+#include "packet.h"
+#include "pin.h"
+#include "queue.h"
+
+struct addrs {
+	char inner[INET_ADDRSTRLEN];
+	char gateway[INET_ADDRSTRLEN];
+	char pool[INET_ADDRSTRLEN];
+};
+
+static void format_addrs(const struct pin *p, struct addrs *a)
+{
+	inet_ntop(AF_INET, &p->inner, a->inner, sizeof(a->inner));
+	inet_ntop(AF_INET, &p->gateway, a->gateway, sizeof(a->gateway));
+	inet_ntop(AF_INET, &p->pool, a->pool, sizeof(a->pool));
+}
+
+int helper_init(struct helper *h, size_t batch_max)
+{
+	h->batch_max = batch_max;
+	h->jobs = calloc(batch_max, sizeof(*h->jobs));
+	h->queries = calloc(batch_max, sizeof(*h->queries));
+	h->pins = calloc(batch_max, sizeof(*h->pins));
+	h->pending = calloc(batch_max, sizeof(*h->pending));
+	if (!h->jobs || !h->queries || !h->pins || !h->pending) {
+		helper_free(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void helper_free(struct helper *h)
+{
+	free(h->jobs);
+	free(h->queries);
+	free(h->pins);
+	free(h->pending);
+	h->jobs = NULL;
+	h->queries = NULL;
+	h->pins = NULL;
+	h->pending = NULL;
+}
+
+void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
+		     size_t len, const struct nlattr *ct, struct job *job)
+{
+	enum packet_result pr;
+	enum ike_result ir;
+	struct udp_view v;
+
+	job->state = JOB_DONE;
+	h->stats.packets++;
+	pr = payload ? packet_parse(payload, caplen, len, &v) :
+		       PACKET_TRUNCATED;
+	if (pr != PACKET_OK ||
+	    (v.sport != IKE_PORT && v.sport != IKE_NATT_PORT)) {
+		h->stats.not_ike++;
+		log_debug("packet: skipped: %s", pr != PACKET_OK ?
+				  packet_result_str(pr) : "not from port 500 or 4500");
+		return;
+	}
+	ir = ike_parse(v.payload, v.caplen, v.len, v.sport == IKE_NATT_PORT,
+		       &job->ike);
+	switch (ir) {
+	case IKE_OK:
+		h->stats.ike_ok++;
+		break;
+	case IKE_KEEPALIVE:
+		h->stats.keepalives++;
+		return;
+	case IKE_ESP:
+		h->stats.esp++;
+		return;
+	default:
+		h->stats.ike_rejected++;
+		log_debug("ike: rejected: %s", ike_result_str(ir));
+		return;
+	}
+	job->reply.src = v.saddr;
+	job->reply.dst = v.daddr;
+	job->reply.sport = v.sport;
+	job->reply.dport = v.dport;
+	job->reply.proto = IPPROTO_UDP;
+	job->state = JOB_LOOKUP;
+	if (ct) {
+		if (ct_decode(mnl_attr_get_payload(ct),
+			      mnl_attr_get_payload_len(ct), &job->ct) < 0) {
+			h->stats.ct_errors++;
+			job->state = JOB_DONE;
+			return;
+		}
+		job->state = JOB_PIN;
+	}
+}
+
+static void on_packet(const struct queue_pkt *pkt, void *data)
+{
+	struct helper *h = data;
+
+	helper_classify(h, pkt->payload, pkt->caplen, pkt->len, pkt->ct,
+			&h->jobs[h->njobs++]);
+}
+
+static void lookup_entries(struct helper *h)
+{
+	size_t i, n = 0;
+	int ret;
+
+	for (i = 0; i < h->njobs; i++)
+		if (h->jobs[i].state == JOB_LOOKUP)
+			h->queries[n++].reply = h->jobs[i].reply;
+	if (!n)
+		return;
+	ret = ct_lookup(h->ct, h->queries, n);
+	if (ret < 0 && ret != -EAGAIN) {
+		unsigned long n_supp;
+
+		if (ratelimit_pass(&h->rl_error, &n_supp))
+			log_warnx("ct: lookup: %s (suppressed %lu)",
+				  strerror(-ret), n_supp);
+	}
+	for (i = 0, n = 0; i < h->njobs; i++) {
+		struct job *job = &h->jobs[i];
+
+		if (job->state != JOB_LOOKUP)
+			continue;
+		if (h->queries[n].err == 0) {
+			job->ct = h->queries[n].entry;
+			job->state = JOB_PIN;
+		} else {
+			job->state = JOB_DONE;
+			if (h->queries[n].err == -ENOENT)
+				h->stats.ct_miss++;
+			else
+				h->stats.ct_errors++;
+		}
+		n++;
+	}
+}
+
+/*
+ * A pin is learnt only from the reply of a flow that an inner host started
+ * and that this box source-NATed to the address the reply is going to.
+ */
+static bool answers_inner_flow(const struct job *job)
+{
+	const struct ct_entry *e = &job->ct;
+
+	return (e->status & IPS_SRC_NAT) && e->reply.src == job->reply.src &&
+	       e->reply.dst == job->reply.dst && e->orig.src != e->reply.dst;
+}
+
+static void collect_pins(struct helper *h)
+{
+	struct pin p;
+	size_t i;
+
+	h->npins = 0;
+	for (i = 0; i < h->njobs; i++) {
+		struct job *job = &h->jobs[i];
+
+		if (job->state != JOB_PIN)
+			continue;
+		if (!answers_inner_flow(job)) {
+			h->stats.ct_miss++;
+			job->state = JOB_DONE;
+			continue;
+		}
+		pin_init(&p, job->ct.orig.src, job->reply.src, job->reply.dst);
+		job->pin = pin_find(h->pins, h->npins, &p);
+		job->pin_owner = job->pin == h->npins;
+		if (job->pin_owner)
+			h->pins[h->npins++] = p;
+	}
+}
+
+static void commit_pins(struct helper *h)
+{
+	size_t i, n, round;
+	bool committed;
+	int ret;
+
+	for (round = 0; round < PIN_MAX_ROUNDS; round++) {
+		for (i = 0, n = 0; i < h->npins; i++)
+			if (pin_pending(&h->pins[i]))
+				h->pending[n++] = &h->pins[i];
+		if (!n)
+			return;
+		ret = nftmap_commit(h->map, h->pending, n, h->timeout_ms,
+				    &committed);
+		h->stats.transactions++;
+		if (ret < 0)
+			log_debug("map: transaction of %zu: %s", n, strerror(-ret));
+		for (i = 0; i < n; i++)
+			pin_settle(h->pending[i], h->pending[i]->err, committed);
+	}
+	for (i = 0; i < h->npins; i++)
+		pin_give_up(&h->pins[i]);
+}
+
+static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+{
+	unsigned long suppressed;
+	char line[512];
+	va_list ap;
+
+	if (!ratelimit_pass(rl, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (suppressed)
+		log_warnx("%s (%lu more suppressed)", line, suppressed);
+	else
+		log_warnx("%s", line);
+}
+
+static void report_pin(struct helper *h, const struct job *job)
+{
+	const struct pin *p = &h->pins[job->pin];
+	struct addrs a;
+
+	format_addrs(p, &a);
+	switch (p->state) {
+	case PIN_ADDED:
+		h->stats.pins_added++;
+		log_info("pin: %s -> %s via %s (IKEv%u %s)", a.inner,
+			 a.gateway, a.pool, job->ike.version,
+			 ike_exchange_str(job->ike.version, job->ike.exchange));
+		break;
+	case PIN_REFRESHED:
+		h->stats.pins_refreshed++;
+		log_debug("pin: %s -> %s via %s refreshed", a.inner, a.gateway,
+			  a.pool);
+		break;
+	case PIN_CONFLICT:
+		h->stats.pin_conflicts++;
+		warn_limited(&h->rl_conflict,
+			     "pin: %s -> %s: kept the live pin to another pool address, this reply came via %s (two IKE clients behind one inner address?)",
+			     a.inner, a.gateway, a.pool);
+		break;
+	case PIN_MAP_FULL:
+		h->stats.map_full++;
+		warn_limited(&h->rl_full,
+			     "pin: %s -> %s via %s not stored: map %s is full (%" PRIu32 " elements); raise NATT_PIN_MAP_SIZE in natt-pin.nft",
+			     a.inner, a.gateway, a.pool, h->map_name, h->map_size);
+		break;
+	default:
+		h->stats.map_errors++;
+		warn_limited(&h->rl_error,
+			     "pin: %s -> %s via %s not stored: map %s: %s",
+			     a.inner, a.gateway, a.pool, h->map_name,
+			     strerror(p->err));
+		break;
+	}
+}
+
+void helper_run(struct helper *h)
+{
+	bool overrun;
+	size_t i;
+	int n, ret;
+
+	h->njobs = 0;
+	n = queue_recv(h->queue, h->batch_max, on_packet, h, &overrun);
+	if (overrun) {
+		h->stats.overruns++;
+		warn_limited(&h->rl_overrun,
+			     "queue: messages lost (ENOBUFS): the kernel let those packets pass unpinned");
+	}
+	if (n < 0) {
+		warn_limited(&h->rl_error, "queue: receive: %s", strerror(-n));
+		return;
+	}
+	if (!n)
+		return;
+	h->stats.batches++;
+	if ((uint64_t)n > h->stats.batch_max)
+		h->stats.batch_max = n;
+
+	if (h->ct)
+		lookup_entries(h);
+	collect_pins(h);
+	commit_pins(h);
+	for (i = 0; i < h->njobs; i++)
+		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
+			report_pin(h, &h->jobs[i]);
+
+	ret = queue_accept_held(h->queue);
+	if (ret < 0)
+		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
+	else
+		h->stats.verdicts += n;
+}
+
+void helper_print_stats(const struct helper *h)
+{
+	const struct nfqh_stats *s = &h->stats;
+
+	log_info("stats: packets %" PRIu64 ", accepted %" PRIu64
+		 ", ike ok %" PRIu64 ", ike rejected %" PRIu64
+		 ", not ike %" PRIu64 ", esp %" PRIu64 ", keepalives %" PRIu64,
+		 s->packets, s->verdicts, s->ike_ok, s->ike_rejected,
+		 s->not_ike, s->esp, s->keepalives);
+	log_info("stats: pins added %" PRIu64 ", refreshed %" PRIu64
+		 ", conflicts %" PRIu64 ", map full %" PRIu64
+		 ", map errors %" PRIu64 ", ct misses %" PRIu64
+		 ", ct errors %" PRIu64,
+		 s->pins_added, s->pins_refreshed, s->pin_conflicts,
+		 s->map_full, s->map_errors, s->ct_miss, s->ct_errors);
+	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
+		 ", transactions %" PRIu64 ", queue overruns %" PRIu64,
+		 s->batches, s->batch_max, s->transactions, s->overruns);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One wakeup of the daemon: take the queued packets, find each IKE reply's
+ * inner host, write the pins in as few transactions as the kernel allows,
+ * then accept every packet taken.
+ */
+#ifndef NFQH_HELPER_H
+#define NFQH_HELPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ct.h"
+#include "ike.h"
+#include "log.h"
+#include "nfqh.h"
+
+struct nlattr;
+struct queue;
+struct nftmap;
+
+enum job_state {
+	JOB_DONE,	/* nothing to pin: accept only */
+	JOB_LOOKUP,	/* needs its conntrack entry */
+	JOB_PIN,	/* entry known */
+};
+
+struct job {
+	enum job_state state;
+	struct ike_msg ike;
+	struct ct_tuple reply;	/* the packet: gateway -> pool address */
+	struct ct_entry ct;
+	size_t pin;		/* index into the batch's pins */
+	bool pin_owner;		/* the first job of its pin */
+};
+
+struct helper {
+	struct queue *queue;
+	struct ct_sock *ct;	/* NULL when the queue attaches entries */
+	struct nftmap *map;
+	const char *map_name;	/* "ip TABLE MAP", for messages */
+	uint32_t map_size;
+	uint64_t timeout_ms;
+	size_t batch_max;
+	struct nfqh_stats stats;
+
+	struct job *jobs;
+	size_t njobs;
+	struct ct_query *queries;
+	struct pin *pins;
+	struct pin **pending;
+	size_t npins;
+
+	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
+};
+
+int helper_init(struct helper *h, size_t batch_max);
+void helper_free(struct helper *h);
+
+/* Handles what the queue holds now, at most batch_max packets. */
+void helper_run(struct helper *h);
+
+/* Decides what one queued packet needs; pure but for debug logging. */
+void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
+		     size_t len, const struct nlattr *ct, struct job *job);
+
+void helper_print_stats(const struct helper *h);
+
+#endif

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Logging: OpenNTPD's API, stderr with sd-daemon prefixes, or syslog. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static enum log_dest dest = LOG_TO_STDERR;
+static int verbosity;
+static bool journal;
+
+void log_init(enum log_dest d, int verbose)
+{
+	dest = d;
+	verbosity = verbose;
+	/* systemd connects stderr to the journal and says so (sd-daemon(3)) */
+	journal = getenv("JOURNAL_STREAM") != NULL;
+	if (dest == LOG_TO_SYSLOG)
+		openlog("nfq-helper", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+bool log_debug_enabled(void)
+{
+	return verbosity > 0;
+}
+
+static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
+{
+	char line[1024];
+	int saved = errno;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (dest == LOG_TO_SYSLOG) {
+		if (suffix)
+			syslog(pri, "%s: %s", line, suffix);
+		else
+			syslog(pri, "%s", line);
+	} else {
+		if (journal)
+			fprintf(stderr, "<%d>", pri);
+		fputs(line, stderr);
+		if (suffix)
+			fprintf(stderr, ": %s", suffix);
+		fputc('\n', stderr);
+	}
+	errno = saved;
+}
+
+void log_warn(const char *fmt, ...)
+{
+	const char *why = strerror(errno);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, why);
+	va_end(ap);
+}
+
+void log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	const char *why = strerror(errno);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap, why);
+	va_end(ap);
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}
+
+bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < rl->next.tv_sec) {
+		rl->suppressed++;
+		return false;
+	}
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	rl->next.tv_sec = now.tv_sec + RATELIMIT_INTERVAL;
+	return true;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Logging to stderr, to the journal through stderr, or to syslog. */
+#ifndef NFQH_LOG_H
+#define NFQH_LOG_H
+
+#include <stdbool.h>
+#include <time.h>
+
+enum log_dest {
+	LOG_TO_STDERR,
+	LOG_TO_SYSLOG,
+};
+
+/* Warnings that may repeat per packet go through one of these. */
+struct ratelimit {
+	struct timespec next;
+	unsigned long suppressed;
+};
+
+#define RATELIMIT_INTERVAL 10 /* seconds between two lines of one kind */
+
+void log_init(enum log_dest dest, int verbose);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool log_debug_enabled(void);
+__attribute__((noreturn)) void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void fatalx(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * True when a line may be logged now; *suppressed then holds how many were
+ * held back since the last one.
+ */
+bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed);
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nfq-helper: start-up checks, signals and the main loop. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ct.h"
+#include "helper.h"
+#include "log.h"
+#include "nftmap.h"
+#include "queue.h"
+
+#define RULESET_HINT "load the ruleset first: nft -f /usr/share/nfq-helper/natt-pin.nft"
+
+static volatile sig_atomic_t quit, dump_stats;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump_stats = 1;
+	else
+		quit = 1;
+}
+
+static const char *remedy(int err)
+{
+	switch (err) {
+	case EPERM:
+		return " (needs CAP_NET_ADMIN: run as root or grant the capability)";
+	case ENOENT:
+		return " (" RULESET_HINT ")";
+	case EBUSY:
+		return " (another process is bound to it: is nfq-helper already running? "
+		       "else pick a free queue with -q and NATT_PIN_QUEUE)";
+	default:
+		return "";
+	}
+}
+
+static void open_map(struct helper *h, const struct nfqh_config *cfg,
+		     char *name, size_t namelen)
+{
+	struct nftmap_info info;
+	const char *why;
+	int ret;
+
+	snprintf(name, namelen, "ip %s %s", cfg->table, cfg->map);
+	ret = nftmap_open(&h->map, cfg->table, cfg->map);
+	if (ret == 0)
+		ret = nftmap_info(h->map, &info);
+	if (ret < 0)
+		fatalx("map %s: %s%s", name, strerror(-ret), remedy(-ret));
+	why = nftmap_check(&info);
+	if (why)
+		fatalx("map %s: unsuitable for pins: %s (" RULESET_HINT ")",
+		       name, why);
+	h->map_size = info.size;
+	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
+	if (!h->timeout_ms)
+		fatalx("map %s: declares no timeout: give one with -T", name);
+}
+
+static void open_queue(struct helper *h, const struct nfqh_config *cfg)
+{
+	bool ct_attached;
+	int ret;
+
+	ret = queue_open(&h->queue, cfg->queue_num, &ct_attached);
+	if (ret < 0)
+		fatalx("queue %u: bind: %s%s", cfg->queue_num, strerror(-ret),
+		       remedy(-ret));
+	if (ct_attached)
+		return;
+	/* no GLUE_CT in this kernel: ask ctnetlink per reply instead */
+	ret = ct_open(&h->ct);
+	if (ret < 0) {
+		queue_close(h->queue);
+		fatalx("ct: ctnetlink socket: %s%s", strerror(-ret),
+		       remedy(-ret));
+	}
+}
+
+static void set_signals(sigset_t *unblocked)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* held back outside ppoll(), so none is lost between checks */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, unblocked);
+}
+
+static void serve(struct helper *h, const sigset_t *unblocked)
+{
+	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
+
+	while (!quit) {
+		if (dump_stats) {
+			dump_stats = 0;
+			helper_print_stats(h);
+		}
+		if (ppoll(&pfd, 1, NULL, unblocked) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd.revents & POLLIN)
+			helper_run(h);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct nfqh_config cfg;
+	struct helper h = { 0 };
+	char err[256], map_name[600];
+	sigset_t unblocked;
+
+	config_defaults(&cfg);
+	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
+	case CONFIG_EXIT:
+		return 0;
+	case CONFIG_ERROR:
+		fprintf(stderr, "nfq-helper: %s\n(try nfq-helper --help)\n", err);
+		return 2;
+	case CONFIG_RUN:
+		break;
+	}
+	log_init(cfg.log_dest, cfg.verbose);
+	if (helper_init(&h, cfg.batch) < 0)
+		fatalx("out of memory");
+	h.map_name = map_name;
+
+	open_map(&h, &cfg, map_name, sizeof(map_name));
+	set_signals(&unblocked);
+	open_queue(&h, &cfg);
+	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
+		 ", pin timeout %" PRIu64 "s); batch %u",
+		 cfg.queue_num, h.ct ? "ctnetlink lookups (kernel attaches none to queued packets)" :
+				       "queued packets",
+		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
+
+	serve(&h, &unblocked);
+
+	queue_close(h.queue);
+	helper_print_stats(&h);
+	log_info("queue %u unbound, pins stay in map %s; exiting",
+		 cfg.queue_num, map_name);
+	ct_close(h.ct);
+	nftmap_close(h.map);
+	helper_free(&h);
+	return 0;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Netlink socket set-up shared by queue, ct and nftmap. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <linux/netlink.h>
+
+#include "netlink.h"
+
+void nl_set_buffers(struct mnl_socket *nl, int bytes)
+{
+	int fd = mnl_socket_get_fd(nl);
+
+	/* FORCE needs CAP_NET_ADMIN, which we have; else the sysctl cap */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+int nl_open(int bus, struct mnl_socket **nlp, uint32_t *portid)
+{
+	struct timeval tv = {
+		.tv_sec = NL_TIMEOUT_MS / 1000,
+		.tv_usec = NL_TIMEOUT_MS % 1000 * 1000,
+	};
+	struct mnl_socket *nl;
+	int one = 1, ret;
+
+	nl = mnl_socket_open(bus);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err_close;
+	/* errors then name the offending attribute, and stay short */
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		       sizeof(tv)))
+		goto err_close;
+	nl_set_buffers(nl, NL_BUFFER_BYTES);
+	*portid = mnl_socket_get_portid(nl);
+	*nlp = nl;
+	return 0;
+
+err_close:
+	ret = -errno;
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int nl_error(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(e->error)))
+		return -EBADMSG;
+	return e->error;
+}

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The map of pins: declaration check and element transactions. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "netlink.h"
+#include "nftmap.h"
+
+/* one NEWSETELEM with the names, key, data and two u64 is under 512 bytes */
+#define ELEM_MSG_SIZE 512
+/* nft's datatype ids (nftables src/datatype.h): ipv4_addr is 7; a
+ * concatenation shifts each part by 6 bits */
+#define TYPE_IPADDR 7
+#define TYPE_CONCAT_IPADDR_IPADDR (TYPE_IPADDR << 6 | TYPE_IPADDR)
+
+struct nftmap {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	const char *table;
+	const char *map;
+	char *buf;
+	size_t bufsize;
+	char rbuf[NL_RECV_SIZE];
+};
+
+int nftmap_open(struct nftmap **mp, const char *table, const char *map)
+{
+	struct nftmap *m;
+	int ret;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	ret = nl_open(NETLINK_NETFILTER, &m->nl, &m->portid);
+	if (ret < 0) {
+		free(m);
+		return ret;
+	}
+	m->seq = time(NULL);
+	m->table = table;
+	m->map = map;
+	*mp = m;
+	return 0;
+}
+
+void nftmap_close(struct nftmap *m)
+{
+	if (!m)
+		return;
+	mnl_socket_close(m->nl);
+	free(m->buf);
+	free(m);
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = data;
+
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+static uint32_t set_u32(const struct nftnl_set *s, uint16_t attr)
+{
+	return nftnl_set_is_set(s, attr) ? nftnl_set_get_u32(s, attr) : 0;
+}
+
+int nftmap_info(struct nftmap *m, struct nftmap_info *info)
+{
+	char buf[NL_MSG_SIZE];
+	struct nftnl_set *s, *got;
+	struct nlmsghdr *nlh;
+	uint32_t seq = m->seq++;
+	int n, ret = 0;
+
+	s = nftnl_set_alloc();
+	got = nftnl_set_alloc();
+	if (!s || !got) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, m->map);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_ACK,
+				    seq);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	if (mnl_socket_sendto(m->nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do {
+		n = mnl_socket_recvfrom(m->nl, buf, sizeof(buf));
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		n = mnl_cb_run(buf, n, seq, m->portid, set_cb, got);
+	} while (n > 0);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	info->flags = set_u32(got, NFTNL_SET_FLAGS);
+	info->key_type = set_u32(got, NFTNL_SET_KEY_TYPE);
+	info->key_len = set_u32(got, NFTNL_SET_KEY_LEN);
+	info->data_type = set_u32(got, NFTNL_SET_DATA_TYPE);
+	info->data_len = set_u32(got, NFTNL_SET_DATA_LEN);
+	info->size = set_u32(got, NFTNL_SET_DESC_SIZE);
+	info->timeout_ms = nftnl_set_is_set(got, NFTNL_SET_TIMEOUT) ?
+				   nftnl_set_get_u64(got, NFTNL_SET_TIMEOUT) :
+				   0;
+out:
+	nftnl_set_free(got);
+	nftnl_set_free(s);
+	return ret;
+}
+
+const char *nftmap_check(const struct nftmap_info *info)
+{
+	if (!(info->flags & NFT_SET_MAP))
+		return "it is a set, not a map";
+	if (info->key_type != TYPE_CONCAT_IPADDR_IPADDR || info->key_len != 8)
+		return "its key is not ipv4_addr . ipv4_addr";
+	if (info->data_type != TYPE_IPADDR || info->data_len != 4)
+		return "its value is not ipv4_addr";
+	if (!(info->flags & NFT_SET_TIMEOUT))
+		return "it lacks flags timeout";
+	return NULL;
+}
+
+size_t nftmap_build_size(size_t n)
+{
+	return (n + 2) * ELEM_MSG_SIZE;
+}
+
+size_t nftmap_build(void *buf, size_t size, const char *table,
+		    const char *map, struct pin *const *pins, size_t n,
+		    uint64_t timeout_ms, uint32_t seq)
+{
+	struct nftnl_set *s;
+	struct nftnl_set_elem *e;
+	struct nlmsghdr *nlh;
+	char *p = buf;
+	uint32_t key[2];
+	size_t i;
+
+	if (size < nftmap_build_size(n))
+		return 0;
+	s = nftnl_set_alloc();
+	e = nftnl_set_elem_alloc();
+	if (!s || !e) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(e);
+		return 0;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, map);
+	nftnl_set_elem_add(s, e);	/* the set owns it from here */
+
+	nlh = nftnl_batch_begin(p, seq);
+	p += nlh->nlmsg_len;
+	for (i = 0; i < n; i++) {
+		key[0] = pins[i]->inner;
+		key[1] = pins[i]->gateway;
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &pins[i]->pool,
+				   sizeof(pins[i]->pool));
+		/*
+		 * Re-adding an element with only a timeout leaves its old
+		 * expiry; the expiration is what refreshes it.
+		 */
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
+		nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, NFPROTO_IPV4,
+					    NLM_F_CREATE | NLM_F_ACK |
+						    (pins[i]->state == PIN_TRY_CREATE ?
+							     NLM_F_EXCL :
+							     0),
+					    seq + 1 + i);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		p += nlh->nlmsg_len;
+	}
+	nlh = nftnl_batch_end(p, seq + 1 + n);
+	p += nlh->nlmsg_len;
+	nftnl_set_free(s);
+	return p - (char *)buf;
+}
+
+static int grow_buf(struct nftmap *m, size_t n)
+{
+	size_t need = nftmap_build_size(n);
+	char *p;
+
+	if (need <= m->bufsize)
+		return 0;
+	p = realloc(m->buf, need);
+	if (!p)
+		return -ENOMEM;
+	m->buf = p;
+	m->bufsize = need;
+	return 0;
+}
+
+int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
+		  uint64_t timeout_ms, bool *committed)
+{
+	const struct nlmsghdr *nlh;
+	uint32_t seq = m->seq, i;
+	size_t len, answered = 0;
+	bool failed = false;
+	int got, err, ret;
+
+	*committed = false;
+	if (!n)
+		return 0;
+	ret = grow_buf(m, n);
+	if (ret < 0)
+		return ret;
+	len = nftmap_build(m->buf, m->bufsize, m->table, m->map, pins, n,
+			   timeout_ms, seq);
+	if (!len)
+		return -ENOMEM;
+	m->seq += n + 2;
+	for (i = 0; i < n; i++)
+		pins[i]->err = -EINPROGRESS;
+	if (mnl_socket_sendto(m->nl, m->buf, len) < 0)
+		return -errno;
+
+	/*
+	 * Every element carries NLM_F_ACK, so each gets one answer, errors
+	 * included: the kernel goes on through the batch after an error and
+	 * only then aborts it. A refusal of the whole batch (no permission,
+	 * no memory) comes as one error on the batch's first message.
+	 */
+	while (answered < n) {
+		got = mnl_socket_recvfrom(m->nl, m->rbuf, sizeof(m->rbuf));
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		nlh = (const struct nlmsghdr *)m->rbuf;
+		for (; mnl_nlmsg_ok(nlh, got); nlh = mnl_nlmsg_next(nlh, &got)) {
+			if (nlh->nlmsg_pid != m->portid ||
+			    nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			err = nl_error(nlh);
+			i = nlh->nlmsg_seq - seq;
+			if (i == 0) {
+				ret = err ? err : -EBADMSG;
+				answered = n;
+				break;
+			}
+			if (i > n || pins[i - 1]->err != -EINPROGRESS)
+				continue;
+			pins[i - 1]->err = -err;
+			failed |= err != 0;
+			answered++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (pins[i]->err == -EINPROGRESS)
+			pins[i]->err = ret < 0 ? -ret : EBADMSG;
+	*committed = ret == 0 && !failed;
+	return ret;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* NFQUEUE with libnetfilter_queue's nfq_nlmsg_* helpers over libmnl. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "netlink.h"
+#include "queue.h"
+
+/* a whole packet message: headers, attributes, the copied bytes */
+#define QUEUE_MSG_SIZE (QUEUE_COPY_RANGE + NL_MSG_SIZE / 2)
+/* the kernel's queue can hold this much; the socket must too */
+#define QUEUE_RCVBUF (QUEUE_MAXLEN * 2048)
+
+struct queue {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	uint16_t num;
+	bool bound;
+	bool serving;	/* non-blocking, packets may be held */
+	uint32_t last_id;	/* highest id received, not yet accepted */
+	bool held;
+	char buf[QUEUE_MSG_SIZE];
+};
+
+/* Sends one config message with an ACK and returns the kernel's answer. */
+static int config_call(struct queue *q, struct nlmsghdr *nlh)
+{
+	char buf[NL_MSG_SIZE];
+	int n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = q->seq++;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		n = mnl_cb_run(buf, n, nlh->nlmsg_seq, q->portid, NULL, NULL);
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+	}
+}
+
+static int bind_cmd(struct queue *q, uint8_t cmd)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, cmd);
+	return config_call(q, nlh);
+}
+
+static int set_flags(struct queue *q, uint32_t flags)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+	return config_call(q, nlh);
+}
+
+static int set_params(struct queue *q)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+	/* fail-open: a full queue or socket lets packets pass, unpinned */
+	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, QUEUE_COPY_RANGE);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+	return config_call(q, nlh);
+}
+
+int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
+{
+	struct queue *q;
+	int ret;
+
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->num = num;
+	q->seq = time(NULL);
+	ret = nl_open(NETLINK_NETFILTER, &q->nl, &q->portid);
+	if (ret < 0)
+		goto err_free;
+	ret = bind_cmd(q, NFQNL_CFG_CMD_BIND);
+	if (ret < 0)
+		goto err_close;
+	q->bound = true;
+	ret = set_params(q);
+	if (ret < 0)
+		goto err_close;
+	/*
+	 * Asked alone: a kernel without GLUE_CT refuses the flag with
+	 * EOPNOTSUPP and discards the rest of the message with it.
+	 */
+	ret = set_flags(q, NFQA_CFG_F_CONNTRACK);
+	if (ret < 0 && ret != -EOPNOTSUPP)
+		goto err_close;
+	*ct_attached = ret == 0;
+	nl_set_buffers(q->nl, QUEUE_RCVBUF);
+	if (fcntl(mnl_socket_get_fd(q->nl), F_SETFL, O_NONBLOCK) < 0) {
+		ret = -errno;
+		goto err_close;
+	}
+	q->serving = true;
+	*qp = q;
+	return 0;
+
+err_close:
+	queue_close(q);
+	return ret;
+err_free:
+	free(q);
+	return ret;
+}
+
+int queue_fd(const struct queue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return false;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	pkt->id = ntohl(ph->packet_id);
+	pkt->payload = NULL;
+	pkt->caplen = pkt->len = 0;
+	pkt->ct = attr[NFQA_CT];
+	if (attr[NFQA_PAYLOAD]) {
+		pkt->payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		pkt->caplen = pkt->len =
+			mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	/* present when the copy range cut the packet short */
+	if (attr[NFQA_CAP_LEN] &&
+	    mnl_attr_validate(attr[NFQA_CAP_LEN], MNL_TYPE_U32) == 0)
+		pkt->len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	return true;
+}
+
+int queue_recv(struct queue *q, size_t max,
+	       void (*cb)(const struct queue_pkt *pkt, void *data), void *data,
+	       bool *overrun)
+{
+	const struct nlmsghdr *nlh;
+	struct queue_pkt pkt;
+	size_t taken = 0;
+	int n;
+
+	*overrun = false;
+	while (taken < max) {
+		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				*overrun = true;
+				continue;
+			}
+			if (errno == EAGAIN)
+				break;
+			return taken ? (int)taken : -errno;
+		}
+		nlh = (const struct nlmsghdr *)q->buf;
+		for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+			if (nlh->nlmsg_type !=
+				    (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET) ||
+			    !parse_packet(nlh, &pkt))
+				continue;
+			if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
+				q->last_id = pkt.id;
+			q->held = true;
+			if (cb)
+				cb(&pkt, data);
+			taken++;
+		}
+	}
+	return taken;
+}
+
+int queue_accept_held(struct queue *q)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+
+	if (!q->held)
+		return 0;
+	/* ids rise in queue order: this accepts every packet taken */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->num);
+	nfq_nlmsg_verdict_put(nlh, q->last_id, NF_ACCEPT);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	q->held = false;
+	return 0;
+}
+
+void queue_close(struct queue *q)
+{
+	bool overrun;
+	int fd;
+
+	if (!q)
+		return;
+	if (q->serving) {
+		/* unbinding drops what the kernel still holds: take it first */
+		while (queue_recv(q, QUEUE_MAXLEN, NULL, NULL, &overrun) > 0)
+			;
+		queue_accept_held(q);
+		fd = mnl_socket_get_fd(q->nl);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	}
+	if (q->bound)
+		bind_cmd(q, NFQNL_CFG_CMD_UNBIND);
+	mnl_socket_close(q->nl);
+	free(q);
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Command line parsing: values, limits, errors that name the bad token. */
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+
+static enum config_result parse(struct nfqh_config *c, char *err, int argc,
+				char **argv)
+{
+	config_defaults(c);
+	err[0] = 0;
+	return config_parse(c, argc, argv, err, 256);
+}
+
+static void test_defaults(void)
+{
+	char *argv[] = { "nfq-helper", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 1, argv) == CONFIG_RUN);
+	CHECK(c.queue_num == 0 && !strcmp(c.table, "natt_pin"));
+	CHECK(!strcmp(c.map, "pins") && c.timeout_ms == 0);
+	CHECK(c.batch == 256 && c.verbose == 0 && c.log_dest == LOG_TO_STDERR);
+}
+
+static void test_values(void)
+{
+	char *argv[] = { "nfq-helper", "-q", "65535", "--table", "t",
+			 "-m", "m", "-T", "30m", "-b", "64", "-vv", "-s",
+			 NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 13, argv) == CONFIG_RUN);
+	CHECK(c.queue_num == 65535 && !strcmp(c.table, "t"));
+	CHECK(!strcmp(c.map, "m") && c.timeout_ms == 30 * 60 * 1000);
+	CHECK(c.batch == 64 && c.verbose == 2 && c.log_dest == LOG_TO_SYSLOG);
+}
+
+static void test_errors(void)
+{
+	char *q[] = { "nfq-helper", "-q", "65536", NULL };
+	char *qneg[] = { "nfq-helper", "-q", "-1", NULL };
+	char *b0[] = { "nfq-helper", "-b", "0", NULL };
+	char *bbig[] = { "nfq-helper", "-b", "1025", NULL };
+	char *t[] = { "nfq-helper", "-T", "5x", NULL };
+	char *tab[] = { "nfq-helper", "-t", "", NULL };
+	char *unk[] = { "nfq-helper", "--frobnicate", NULL };
+	char *miss[] = { "nfq-helper", "-q", NULL };
+	char *extra[] = { "nfq-helper", "stray", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 3, q) == CONFIG_ERROR && strstr(err, "`65536'"));
+	CHECK(parse(&c, err, 3, qneg) == CONFIG_ERROR && strstr(err, "`-1'"));
+	CHECK(parse(&c, err, 3, b0) == CONFIG_ERROR && strstr(err, "batch"));
+	CHECK(parse(&c, err, 3, bbig) == CONFIG_ERROR);
+	CHECK(parse(&c, err, 3, t) == CONFIG_ERROR && strstr(err, "`5x'"));
+	CHECK(parse(&c, err, 3, tab) == CONFIG_ERROR && strstr(err, "table"));
+	CHECK(parse(&c, err, 2, unk) == CONFIG_ERROR &&
+	      strstr(err, "--frobnicate"));
+	CHECK(parse(&c, err, 2, miss) == CONFIG_ERROR && strstr(err, "-q"));
+	CHECK(parse(&c, err, 2, extra) == CONFIG_ERROR && strstr(err, "stray"));
+}
+
+static void test_duration(void)
+{
+	uint64_t ms;
+
+	CHECK(config_parse_duration("90", &ms) && ms == 90000);
+	CHECK(config_parse_duration("90s", &ms) && ms == 90000);
+	CHECK(config_parse_duration("2m", &ms) && ms == 120000);
+	CHECK(config_parse_duration("1h", &ms) && ms == 3600000);
+	CHECK(config_parse_duration("2d", &ms) && ms == 172800000);
+	CHECK(!config_parse_duration("0", &ms));
+	CHECK(!config_parse_duration("", &ms));
+	CHECK(!config_parse_duration("h", &ms));
+	CHECK(!config_parse_duration("-5", &ms));
+	CHECK(!config_parse_duration("1hm", &ms));
+	CHECK(!config_parse_duration("99999999999999999999", &ms));
+	CHECK(!config_parse_duration("5000000000", &ms));
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_values);
+	RUN(test_errors);
+	RUN(test_duration);
+	return CHECK_DONE();
+}
