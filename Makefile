@@ -40,7 +40,7 @@ SRCS := $(wildcard nfq-helper/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/nfq-helper/main.o,$(OBJS))
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
-TOOLS := $(BUILD)/tools/ikepeer $(BUILD)/tools/ctget
+TOOLS := $(BUILD)/tools/ikepeer $(BUILD)/tools/ctget $(BUILD)/tools/pinwrite
 
 all: $(BUILD)/nfq-helper $(TOOLS)
 
@@ -58,6 +58,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS)
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit-tests: $(TESTS)
 
 # unit tests: no root, no network
 check: $(TESTS)
@@ -83,7 +85,7 @@ install: $(BUILD)/nfq-helper
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check test check-netns demo install clean
+.PHONY: all unit-tests check test check-netns demo install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -190,7 +190,7 @@ static void collect_pins(struct helper *h)
 	}
 }
 
-static void commit_pins(struct helper *h)
+void helper_commit_pins(struct helper *h)
 {
 	size_t i, n, round;
 	bool committed;
@@ -300,7 +300,7 @@ void helper_run(struct helper *h)
 	if (h->ct)
 		lookup_entries(h);
 	collect_pins(h);
-	commit_pins(h);
+	helper_commit_pins(h);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);

@@ -65,6 +65,12 @@ void helper_run(struct helper *h);
 void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 		     size_t len, const struct nlattr *ct, struct job *job);
 
+/*
+ * Writes h->pins[0..npins) to the map: transactions until each is added,
+ * refreshed, or given up (conflict, map full, error); PIN_MAX_ROUNDS at most.
+ */
+void helper_commit_pins(struct helper *h);
+
 void helper_print_stats(const struct helper *h);
 
 #endif

@@ -35,9 +35,6 @@ static const char *remedy(int err)
 		return " (needs CAP_NET_ADMIN: run as root or grant the capability)";
 	case ENOENT:
 		return " (" RULESET_HINT ")";
-	case EBUSY:
-		return " (another process is bound to it: is nfq-helper already running? "
-		       "else pick a free queue with -q and NATT_PIN_QUEUE)";
 	default:
 		return "";
 	}
@@ -72,6 +69,11 @@ static void open_queue(struct helper *h, const struct nfqh_config *cfg)
 	int ret;
 
 	ret = queue_open(&h->queue, cfg->queue_num, &ct_attached);
+	/* the map check passed, so we hold CAP_NET_ADMIN: EPERM here is the
+	 * kernel refusing a queue that another socket has bound */
+	if (ret == -EPERM)
+		fatalx("queue %u: bind: taken by another process (is nfq-helper already running? "
+		       "else pick a free queue with -q and NATT_PIN_QUEUE)", cfg->queue_num);
 	if (ret < 0)
 		fatalx("queue %u: bind: %s%s", cfg->queue_num, strerror(-ret),
 		       remedy(-ret));

@@ -67,6 +67,14 @@ busywait 3000 grep -q "pins added $ATTEMPTS," "$WORK/helper.log" ||
 busywait 3000 grep -q "refreshed $ATTEMPTS," "$WORK/helper.log" ||
 	fail "4500 replies did not refresh: $(grep stats: "$WORK/helper.log")"
 
+# everything else of a pinned subscriber keeps its per-connection balancing
+ip netns exec "$sub" "$IKEPEER" udp -g $GW_ADDR -f 100.64.1.101 -p 53 -n 8 ||
+	fail "plain UDP"
+spread=$(ip netns exec "$nat" conntrack -L -p udp -s 100.64.1.101 --dport 53 2>/dev/null |
+	grep -o 'dst=198\.51\.100\.[0-9]*' | sort -u | wc -l)
+echo "with helper:    8 DNS flows of a pinned subscriber left from $spread pool addresses"
+[ "$spread" -ge 2 ] || fail "other traffic of a pinned subscriber lost its balancing"
+
 # 3. helper killed: the queue is bypassed, IKE still passes
 kill -9 "$HELPER_PID"
 wait "$HELPER_PID" 2>/dev/null

@@ -12,6 +12,8 @@
  *     message 1 on 500, then message 3 on 4500 behind the non-ESP marker
  *     once the answer came (RFC 3947 float). -2: IKEv2 IKE_SA_INIT, then
  *     IKE_AUTH on 4500. Prints "attempt N SOURCE ok|fail ICOOKIE".
+ *   ikepeer udp -g GATEWAY -f SOURCE -p PORT [-n FLOWS]
+ *     one datagram per flow, each from a new source port: plain traffic.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -257,12 +259,53 @@ static int client(int argc, char **argv)
 	return failed ? 1 : 0;
 }
 
+static int plain_udp(int argc, char **argv)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct in_addr src = { 0 };
+	int n = 1, c, fd;
+
+	while ((c = getopt(argc, argv, "g:f:p:n:")) != -1) {
+		switch (c) {
+		case 'g':
+			inet_pton(AF_INET, optarg, &to.sin_addr);
+			break;
+		case 'f':
+			inet_pton(AF_INET, optarg, &src);
+			break;
+		case 'p':
+			to.sin_port = htons(atoi(optarg));
+			break;
+		case 'n':
+			n = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!to.sin_addr.s_addr || !src.s_addr || !to.sin_port) {
+		fprintf(stderr, "usage: ikepeer udp -g GW -f SRC -p PORT [-n N]\n");
+		return 2;
+	}
+	for (int i = 0; i < n; i++) {
+		fd = udp_socket(src, 0);
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+			perror("sendto");
+			return 1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "gateway"))
 		return gateway(argc >= 3 && !strcmp(argv[2], "-s"));
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return client(argc - 1, argv + 1);
-	fprintf(stderr, "usage: ikepeer gateway [-s] | client -g GW -f SRC [-n N] [-2]\n");
+	if (argc >= 2 && !strcmp(argv[1], "udp"))
+		return plain_udp(argc - 1, argv + 1);
+	fprintf(stderr, "usage: ikepeer gateway [-s] | client -g GW -f SRC [-n N] [-2] | udp -g GW -f SRC -p PORT [-n N]\n");
 	return 2;
 }
