@@ -48,6 +48,12 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(call q,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# config.o carries the version: rebuilt when `git describe` changes
+$(BUILD)/version: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/obj/nfq-helper/config.o: $(BUILD)/version
+
 $(BUILD)/nfq-helper: $(OBJS)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -85,7 +91,7 @@ install: $(BUILD)/nfq-helper
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit-tests check test check-netns demo install clean
+.PHONY: FORCE all unit-tests check test check-netns demo install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -109,6 +109,26 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 	}
 }
 
+static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+{
+	unsigned long suppressed;
+	char line[512];
+	va_list ap;
+
+	if (!ratelimit_pass(rl, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (suppressed)
+		log_warnx("%s (%lu more suppressed)", line, suppressed);
+	else
+		log_warnx("%s", line);
+}
+
 static void on_packet(const struct queue_pkt *pkt, void *data)
 {
 	struct helper *h = data;
@@ -128,13 +148,9 @@ static void lookup_entries(struct helper *h)
 	if (!n)
 		return;
 	ret = ct_lookup(h->ct, h->queries, n);
-	if (ret < 0 && ret != -EAGAIN) {
-		unsigned long n_supp;
-
-		if (ratelimit_pass(&h->rl_error, &n_supp))
-			log_warnx("ct: lookup: %s (suppressed %lu)",
-				  strerror(-ret), n_supp);
-	}
+	if (ret < 0)
+		warn_limited(&h->rl_error, "ct: lookup of %zu entries: %s", n,
+			     strerror(-ret));
 	for (i = 0, n = 0; i < h->njobs; i++) {
 		struct job *job = &h->jobs[i];
 
@@ -212,26 +228,6 @@ void helper_commit_pins(struct helper *h)
 	}
 	for (i = 0; i < h->npins; i++)
 		pin_give_up(&h->pins[i]);
-}
-
-static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-{
-	unsigned long suppressed;
-	char line[512];
-	va_list ap;
-
-	if (!ratelimit_pass(rl, &suppressed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (suppressed)
-		log_warnx("%s (%lu more suppressed)", line, suppressed);
-	else
-		log_warnx("%s", line);
 }
 
 static void report_pin(struct helper *h, const struct job *job)

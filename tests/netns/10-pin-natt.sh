@@ -1,70 +1,100 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The fault and the fix, end to end: IKEv1 aggressive mode from many inner
-# hosts through a CGNAT balancing a pool of four per connection. Without the
-# helper the NAT-T flow (4500) leaves from another address than the IKE flow
-# (500); with it, from the same one, and the map holds exactly those pins.
-# Then the helper is killed: IKE still passes (queue bypass).
+# The fault and the fix, end to end: IKEv1 aggressive mode (floating to 4500
+# after the second message, as in the field report) from many inner hosts
+# through a CGNAT that balances a pool of four per connection.
+#  - a recording gateway shows where each flow came from: without the helper
+#    the NAT-T flow (4500) leaves from another address than the IKE flow
+#    (500); with it, from the same, and the map holds exactly those pins;
+#  - a strict gateway (the field report's: no IKE state for the 4500 source,
+#    no answer) shows the symptom: tunnels fail without, come up with;
+#  - other traffic of a pinned subscriber keeps its balancing;
+#  - the helper killed: IKE still passes (queue bypass).
 source "$(dirname "$0")/lib.sh"
 ATTEMPTS=${ATTEMPTS:-40}
+STRICT_ATTEMPTS=10
+STRICT_GW=203.0.113.3
 
-# run_attempts FIRST_SOURCE: client run; prints "differ/total"
-run_attempts() {
-	local first=$1 out=$WORK/client-$1
-	: >"$WORK/gw.log.mark"
-	ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f "$first" \
-		-n "$ATTEMPTS" >"$out" || fail "IKE exchanges failed: $(grep -c fail "$out") of $ATTEMPTS"
+# client GATEWAY FIRST_SOURCE N [ARGS]: IKE attempts; output in client-FIRST
+client() {
+	local gwaddr=$1 first=$2 n=$3
+	shift 3
+	ip netns exec "$sub" "$IKEPEER" client -g "$gwaddr" -f "$first" -n "$n" "$@" \
+		>"$WORK/client-$first"
 }
 
-# pairs of the attempts from FIRST_SOURCE on: "inner addr500 addr4500"
+# pairs_for FIRST: per attempt "inner addr_on_500 addr_on_4500"
 pairs_for() {
-	local first=$1 c
+	local c src
 	while read -r _ _ src _ c; do
 		awk -v c="$c" -v s="$src" '$1 == "rx" && $5 == c {
 			if ($2 == 500 && !a) a = $3
 			if ($2 == 4500 && !f) f = $3 }
 			END { print s, a, f }' "$WORK/gw.log"
-	done <"$WORK/client-$first"
+	done <"$WORK/client-$1"
 }
 
-count_differ() {
-	awk '$2 != $3 { n++ } END { print n + 0 }'
+count_differ() { awk '$2 != $3 { n++ } END { print n + 0 }' "$1"; }
+count_ok() { grep -c ' ok ' "$WORK/client-$1"; }
+
+show_sample() {	# show_sample FILE: a few attempts, for the demo
+	[ -n "${DEMO:-}" ] || return 0
+	printf '    %-14s %-15s %-15s\n' "subscriber" "IKE (500) from" "NAT-T (4500) from"
+	head -4 "$1" | while read -r s a f; do
+		printf '    %-14s %-15s %-15s %s\n' "$s" "$a" "$f" \
+			"$([ "$a" = "$f" ] && echo same || echo "DIFFERENT: the gateway has no IKE state for it")"
+	done
+}
+
+phase() {	# phase NAME FIRST STRICT_FIRST: both gateways, sets $differ $up
+	local name=$1 first=$2 sfirst=$3
+	client $GW_ADDR "$first" "$ATTEMPTS" || fail "$name: IKE exchanges failed"
+	pairs_for "$first" >"$WORK/pairs-$first"
+	differ=$(count_differ "$WORK/pairs-$first")
+	client $STRICT_GW "$sfirst" $STRICT_ATTEMPTS -t 300 -r 2
+	up=$(count_ok "$sfirst")
+	echo "$name: NAT-T left from another address than IKE in $differ of $ATTEMPTS attempts;" \
+		"strict gateway: $up of $STRICT_ATTEMPTS tunnels up"
+	show_sample "$WORK/pairs-$first"
 }
 
 setup_topology
-start_gateway "$WORK/gw.log"
+ip -n "$gw" addr add $STRICT_GW/24 dev g0
+start_gateway "$WORK/gw.log" -a $GW_ADDR
+start_gateway "$WORK/strict.log" -a $STRICT_GW -s
 
 # 1. without the helper: the operator's NAT alone
-run_attempts 100.64.1.1
-pairs_for 100.64.1.1 >"$WORK/without"
-without=$(count_differ <"$WORK/without")
-echo "without helper: 4500 left from another address than 500 in $without of $ATTEMPTS attempts"
+phase "without helper" 100.64.1.1 100.64.1.51
+without=$differ without_up=$up
 [ "$without" -gt $((ATTEMPTS / 2)) ] ||
 	fail "the fault did not show: only $without of $ATTEMPTS differ"
+[ "$without_up" -lt $((STRICT_ATTEMPTS / 2)) ] ||
+	fail "the strict gateway brought up $without_up of $STRICT_ATTEMPTS without the helper"
 
 # 2. with the helper
 load_pin_ruleset "$nat" || fail "cannot load natt-pin.nft"
 start_helper "$nat" "$WORK/helper.log"
 grep -q "conntrack from" "$WORK/helper.log" || fail "no conntrack path logged"
-run_attempts 100.64.1.101
-pairs_for 100.64.1.101 >"$WORK/with"
-with=$(count_differ <"$WORK/with")
-echo "with helper:    4500 left from another address than 500 in $with of $ATTEMPTS attempts"
+phase "with helper   " 100.64.1.101 100.64.1.151
+with=$differ with_up=$up
 [ "$with" -eq 0 ] || fail "$with of $ATTEMPTS attempts still floated to another address"
+[ "$with_up" -eq $STRICT_ATTEMPTS ] ||
+	fail "strict gateway: only $with_up of $STRICT_ATTEMPTS tunnels up with the helper"
 
 # the map holds one pin per inner host, to the address its 500 flow had
 ip netns exec "$nat" nft list map ip natt_pin pins |
-	sed -n 's/.*\(100\.64\.1\.[0-9]*\) \. 203\.0\.113\.2 \(timeout [^ ]* \)\?\(expires [^ ]* \)\?: \(198\.51\.100\.[0-9]*\).*/\1 \4/p' |
-	sort >"$WORK/map"
-awk '{ print $1, $2 }' "$WORK/with" | sort >"$WORK/want"
+	grep -o '100\.64\.1\.[0-9]* \. 203\.0\.113\.2 [^,}]*: 198\.51\.100\.[0-9]*' |
+	awk '{ print $1, $NF }' | sort >"$WORK/map"
+awk '{ print $1, $2 }' "$WORK/pairs-100.64.1.101" | sort >"$WORK/want"
 diff -u "$WORK/want" "$WORK/map" || fail "map differs from the addresses the gateway saw"
-grep -c "^pin: " "$WORK/helper.log" | grep -qx "$ATTEMPTS" ||
-	fail "expected $ATTEMPTS 'pin:' lines in the log"
+total=$((ATTEMPTS + STRICT_ATTEMPTS))
+[ "$(grep -c '^pin: ' "$WORK/helper.log")" = $total ] ||
+	fail "expected $total 'pin:' lines in the log"
 
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q "pins added $ATTEMPTS," "$WORK/helper.log" ||
+busywait 3000 grep -q "pins added $total," "$WORK/helper.log" ||
 	fail "counters: $(grep stats: "$WORK/helper.log")"
-busywait 3000 grep -q "refreshed $ATTEMPTS," "$WORK/helper.log" ||
+grep -q "refreshed $total," "$WORK/helper.log" ||
 	fail "4500 replies did not refresh: $(grep stats: "$WORK/helper.log")"
 
 # everything else of a pinned subscriber keeps its per-connection balancing
@@ -72,13 +102,14 @@ ip netns exec "$sub" "$IKEPEER" udp -g $GW_ADDR -f 100.64.1.101 -p 53 -n 8 ||
 	fail "plain UDP"
 spread=$(ip netns exec "$nat" conntrack -L -p udp -s 100.64.1.101 --dport 53 2>/dev/null |
 	grep -o 'dst=198\.51\.100\.[0-9]*' | sort -u | wc -l)
-echo "with helper:    8 DNS flows of a pinned subscriber left from $spread pool addresses"
+echo "with helper:    8 other flows (UDP 53) of a pinned subscriber left from $spread pool addresses"
 [ "$spread" -ge 2 ] || fail "other traffic of a pinned subscriber lost its balancing"
 
 # 3. helper killed: the queue is bypassed, IKE still passes
 kill -9 "$HELPER_PID"
 wait "$HELPER_PID" 2>/dev/null
-ATTEMPTS=8 run_attempts 100.64.1.201
+client $GW_ADDR 100.64.1.201 8 || fail "IKE failed with the helper killed"
 echo "helper killed:  8 of 8 IKE exchanges completed (queue bypass)"
 
-echo "PASS: 10-pin-natt: without $without/$ATTEMPTS floated, with $with/$ATTEMPTS"
+echo "PASS: 10-pin-natt: floated without $without/$ATTEMPTS, with $with/$ATTEMPTS;" \
+	"strict gateway up without $without_up/$STRICT_ATTEMPTS, with $with_up/$STRICT_ATTEMPTS"

@@ -2,16 +2,18 @@
 /*
  * ikepeer: a minimal IKE test peer speaking real ISAKMP headers.
  *
- *   ikepeer gateway [-s]
- *     answers on UDP 500 and 4500 and prints one line per message it gets:
+ *   ikepeer gateway [-s] [-a ADDRESS]
+ *     answers on UDP 500 and 4500 (of ADDRESS, default all) and prints one
+ *     line per message it gets:
  *     "rx PORT SRC_ADDR SRC_PORT ICOOKIE RCOOKIE EXCHANGE". With -s (strict,
  *     like the field report's gateway) a 4500 message from an address that
  *     did not speak 500 for the same cookies gets no answer.
- *   ikepeer client -g GATEWAY -f FIRST_SOURCE [-n ATTEMPTS] [-2]
+ *   ikepeer client -g GATEWAY -f FIRST_SOURCE [-n ATTEMPTS] [-2] [-t MS] [-r TRIES]
  *     per attempt, from the next source address: IKEv1 aggressive mode
  *     message 1 on 500, then message 3 on 4500 behind the non-ESP marker
  *     once the answer came (RFC 3947 float). -2: IKEv2 IKE_SA_INIT, then
- *     IKE_AUTH on 4500. Prints "attempt N SOURCE ok|fail ICOOKIE".
+ *     IKE_AUTH on 4500. Each message is sent up to TRIES times (3), MS
+ *     apart (1000). Prints "attempt N SOURCE ok|fail ICOOKIE".
  *   ikepeer udp -g GATEWAY -f SOURCE -p PORT [-n FLOWS]
  *     one datagram per flow, each from a new source port: plain traffic.
  */
@@ -141,13 +143,24 @@ static void gateway_rx(int fd, bool natt, bool strict)
 	sendto(fd, out, off + n, 0, (struct sockaddr *)&from, fl);
 }
 
-static int gateway(bool strict)
+static int gateway(int argc, char **argv)
 {
-	struct in_addr any = { .s_addr = INADDR_ANY };
-	struct pollfd pfd[2] = {
-		{ .fd = udp_socket(any, 500), .events = POLLIN },
-		{ .fd = udp_socket(any, 4500), .events = POLLIN },
-	};
+	struct in_addr addr = { .s_addr = INADDR_ANY };
+	bool strict = false;
+	struct pollfd pfd[2];
+	int c;
+
+	while ((c = getopt(argc, argv, "sa:")) != -1) {
+		if (c == 's')
+			strict = true;
+		else if (c == 'a' && inet_pton(AF_INET, optarg, &addr) == 1)
+			continue;
+		else
+			return 2;
+	}
+	pfd[0].fd = udp_socket(addr, 500);
+	pfd[1].fd = udp_socket(addr, 4500);
+	pfd[0].events = pfd[1].events = POLLIN;
 
 	printf("ready\n");
 	fflush(stdout);
@@ -161,7 +174,9 @@ static int gateway(bool strict)
 	}
 }
 
-/* Sends and waits for an answer carrying our cookie; 3 tries, 1 s apart. */
+static int tries = 3, wait_ms = 1000;
+
+/* Sends and waits for an answer carrying our cookie. */
 static bool exchange(int fd, const struct sockaddr_in *to, const uint8_t *msg,
 		     size_t len, size_t off, const uint8_t *ic, uint8_t *rc)
 {
@@ -169,10 +184,10 @@ static bool exchange(int fd, const struct sockaddr_in *to, const uint8_t *msg,
 	uint8_t buf[2048];
 	ssize_t got;
 
-	for (int tries = 0; tries < 3; tries++) {
+	for (int t = 0; t < tries; t++) {
 		sendto(fd, msg, len, 0, (const struct sockaddr *)to,
 		       sizeof(*to));
-		while (poll(&pfd, 1, 1000) > 0) {
+		while (poll(&pfd, 1, wait_ms) > 0) {
 			got = recv(fd, buf, sizeof(buf), 0);
 			if (got >= (ssize_t)(off + HDR) &&
 			    !memcmp(buf + off, ic, 8)) {
@@ -224,8 +239,14 @@ static int client(int argc, char **argv)
 	uint8_t ic[8];
 	char ich[17];
 
-	while ((c = getopt(argc, argv, "g:f:n:2")) != -1) {
+	while ((c = getopt(argc, argv, "g:f:n:2t:r:")) != -1) {
 		switch (c) {
+		case 't':
+			wait_ms = atoi(optarg);
+			break;
+		case 'r':
+			tries = atoi(optarg);
+			break;
 		case 'g':
 			inet_pton(AF_INET, optarg, &gw);
 			break;
@@ -301,11 +322,11 @@ static int plain_udp(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "gateway"))
-		return gateway(argc >= 3 && !strcmp(argv[2], "-s"));
+		return gateway(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return client(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "udp"))
 		return plain_udp(argc - 1, argv + 1);
-	fprintf(stderr, "usage: ikepeer gateway [-s] | client -g GW -f SRC [-n N] [-2] | udp -g GW -f SRC -p PORT [-n N]\n");
+	fprintf(stderr, "usage: ikepeer gateway [-s] [-a ADDR] | client -g GW -f SRC [-n N] [-2] | udp -g GW -f SRC -p PORT [-n N]\n");
 	return 2;
 }
