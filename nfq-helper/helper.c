@@ -257,7 +257,7 @@ static void report_pin(struct helper *h, const struct job *job)
 	case PIN_MAP_FULL:
 		h->stats.map_full++;
 		warn_limited(&h->rl_full,
-			     "pin: %s -> %s via %s not stored: map %s is full (%" PRIu32 " elements); raise NATT_PIN_MAP_SIZE in natt-pin.nft",
+			     "pin: %s -> %s via %s not stored: map %s is full (%" PRIu32 " elements): raise its size in natt-pin.nft",
 			     a.inner, a.gateway, a.pool, h->map_name, h->map_size);
 		break;
 	default:
