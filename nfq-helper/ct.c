@@ -150,55 +150,47 @@ int ct_open(struct ct_sock **csp)
 	return 0;
 }
 
-static int grow_req(struct ct_sock *cs, size_t n)
-{
-	char *p;
-
-	if (n * CT_REQ_SIZE <= cs->reqsize)
-		return 0;
-	p = realloc(cs->req, n * CT_REQ_SIZE);
-	if (!p)
-		return -ENOMEM;
-	cs->req = p;
-	cs->reqsize = n * CT_REQ_SIZE;
-	return 0;
-}
+struct collect {
+	struct ct_query *q;
+	size_t n;
+	uint32_t first;	/* sequence number of q[0]'s request */
+};
 
 /* Files one answer under the query its sequence number names. */
-static size_t take_reply(struct ct_sock *cs, const struct nlmsghdr *nlh,
-			 uint32_t first, struct ct_query *q, size_t n)
+static size_t take_reply(const struct nlmsghdr *nlh, void *data)
 {
-	uint32_t i = nlh->nlmsg_seq - first;
+	struct collect *c = data;
+	uint32_t i = nlh->nlmsg_seq - c->first;
 	size_t off = MNL_ALIGN(sizeof(struct nfgenmsg));
+	struct ct_query *q;
 
-	if (nlh->nlmsg_pid != cs->portid || i >= n || q[i].err != -EINPROGRESS)
+	if (i >= c->n || c->q[i].err != -EINPROGRESS)
 		return 0;
+	q = &c->q[i];
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		q[i].err = nl_error(nlh);
-		if (!q[i].err)	/* an ACK where an entry belongs */
-			q[i].err = -EBADMSG;
-		return 1;
+		q->err = nl_error(nlh);
+		if (!q->err)	/* an ACK where an entry belongs */
+			q->err = -EBADMSG;
+	} else if (nlh->nlmsg_len < mnl_nlmsg_size(off)) {
+		q->err = -EBADMSG;
+	} else {
+		q->err = ct_decode((const char *)mnl_nlmsg_get_payload(nlh) + off,
+				   nlh->nlmsg_len - mnl_nlmsg_size(off),
+				   &q->entry);
 	}
-	if (nlh->nlmsg_len < mnl_nlmsg_size(off)) {
-		q[i].err = -EBADMSG;
-		return 1;
-	}
-	q[i].err = ct_decode((const char *)mnl_nlmsg_get_payload(nlh) + off,
-			     nlh->nlmsg_len - mnl_nlmsg_size(off),
-			     &q[i].entry);
 	return 1;
 }
 
 int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n)
 {
+	struct collect c = { .q = q, .n = n, .first = cs->seq };
 	const struct nlmsghdr *nlh;
-	uint32_t first = cs->seq;
-	size_t i, len = 0, answered = 0;
-	int got, ret = 0;
+	size_t i, len = 0;
+	int ret;
 
 	if (!n)
 		return 0;
-	ret = grow_req(cs, n);
+	ret = nl_reserve(&cs->req, &cs->reqsize, n * CT_REQ_SIZE);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < n; i++) {
@@ -208,19 +200,8 @@ int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n)
 	}
 	if (mnl_socket_sendto(cs->nl, cs->req, len) < 0)
 		return -errno;
-
-	while (answered < n) {
-		got = mnl_socket_recvfrom(cs->nl, cs->rbuf, sizeof(cs->rbuf));
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;	/* EAGAIN: the socket's timeout */
-			break;
-		}
-		nlh = (const struct nlmsghdr *)cs->rbuf;
-		for (; mnl_nlmsg_ok(nlh, got); nlh = mnl_nlmsg_next(nlh, &got))
-			answered += take_reply(cs, nlh, first, q, n);
-	}
+	ret = nl_collect(cs->nl, cs->portid, cs->rbuf, sizeof(cs->rbuf), n,
+			 take_reply, &c);
 	for (i = 0; i < n; i++)
 		if (q[i].err == -EINPROGRESS)
 			q[i].err = ret < 0 ? ret : -EBADMSG;

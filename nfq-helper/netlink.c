@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Netlink socket set-up shared by queue, ct and nftmap. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -57,4 +58,42 @@ int nl_error(const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(e->error)))
 		return -EBADMSG;
 	return e->error;
+}
+
+int nl_reserve(char **buf, size_t *size, size_t need)
+{
+	char *p;
+
+	if (need <= *size)
+		return 0;
+	p = realloc(*buf, need);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*size = need;
+	return 0;
+}
+
+int nl_collect(struct mnl_socket *nl, uint32_t portid, char *rbuf,
+	       size_t rsize, size_t n,
+	       size_t (*take)(const struct nlmsghdr *nlh, void *data),
+	       void *data)
+{
+	const struct nlmsghdr *nlh;
+	size_t answered = 0;
+	int got;
+
+	while (answered < n) {
+		got = mnl_socket_recvfrom(nl, rbuf, rsize);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		nlh = (const struct nlmsghdr *)rbuf;
+		for (; mnl_nlmsg_ok(nlh, got); nlh = mnl_nlmsg_next(nlh, &got))
+			if (nlh->nlmsg_pid == portid)
+				answered += take(nlh, data);
+	}
+	return 0;
 }

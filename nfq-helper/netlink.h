@@ -3,6 +3,7 @@
 #ifndef NFQH_NETLINK_H
 #define NFQH_NETLINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
@@ -23,5 +24,18 @@ void nl_set_buffers(struct mnl_socket *nl, int bytes);
 
 /* The errno an NLMSG_ERROR message carries (0 for an ACK), negative. */
 int nl_error(const struct nlmsghdr *nlh);
+
+/* Grows *buf (*size bytes) to hold at least need bytes. */
+int nl_reserve(char **buf, size_t *size, size_t need);
+
+/*
+ * Receives answers into rbuf until take() has counted n of them, handing it
+ * each message addressed to portid. -EAGAIN when the socket's timeout passed
+ * first (answers lost), else 0 or -errno.
+ */
+int nl_collect(struct mnl_socket *nl, uint32_t portid, char *rbuf,
+	       size_t rsize, size_t n,
+	       size_t (*take)(const struct nlmsghdr *nlh, void *data),
+	       void *data);
 
 #endif

@@ -197,38 +197,49 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 	return p - (char *)buf;
 }
 
-static int grow_buf(struct nftmap *m, size_t n)
-{
-	size_t need = nftmap_build_size(n);
-	char *p;
+struct collect {
+	struct pin *const *pins;
+	size_t n;
+	uint32_t seq;	/* the batch's first message; element i has seq + 1 + i */
+	int batch_err;
+	bool failed;
+};
 
-	if (need <= m->bufsize)
+static size_t take_ack(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	uint32_t i = nlh->nlmsg_seq - c->seq;
+	int err;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR)
 		return 0;
-	p = realloc(m->buf, need);
-	if (!p)
-		return -ENOMEM;
-	m->buf = p;
-	m->bufsize = need;
-	return 0;
+	err = nl_error(nlh);
+	if (i == 0) {	/* the whole batch refused: nothing else comes */
+		c->batch_err = err ? err : -EBADMSG;
+		return c->n;
+	}
+	if (i > c->n || c->pins[i - 1]->err != -EINPROGRESS)
+		return 0;
+	c->pins[i - 1]->err = -err;
+	c->failed |= err != 0;
+	return 1;
 }
 
 int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 		  uint64_t timeout_ms, bool *committed)
 {
-	const struct nlmsghdr *nlh;
-	uint32_t seq = m->seq, i;
-	size_t len, answered = 0;
-	bool failed = false;
-	int got, err, ret;
+	struct collect c = { .pins = pins, .n = n, .seq = m->seq };
+	size_t i, len;
+	int ret;
 
 	*committed = false;
 	if (!n)
 		return 0;
-	ret = grow_buf(m, n);
+	ret = nl_reserve(&m->buf, &m->bufsize, nftmap_build_size(n));
 	if (ret < 0)
 		return ret;
 	len = nftmap_build(m->buf, m->bufsize, m->table, m->map, pins, n,
-			   timeout_ms, seq);
+			   timeout_ms, c.seq);
 	if (!len)
 		return -ENOMEM;
 	m->seq += n + 2;
@@ -243,36 +254,13 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 	 * only then aborts it. A refusal of the whole batch (no permission,
 	 * no memory) comes as one error on the batch's first message.
 	 */
-	while (answered < n) {
-		got = mnl_socket_recvfrom(m->nl, m->rbuf, sizeof(m->rbuf));
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		nlh = (const struct nlmsghdr *)m->rbuf;
-		for (; mnl_nlmsg_ok(nlh, got); nlh = mnl_nlmsg_next(nlh, &got)) {
-			if (nlh->nlmsg_pid != m->portid ||
-			    nlh->nlmsg_type != NLMSG_ERROR)
-				continue;
-			err = nl_error(nlh);
-			i = nlh->nlmsg_seq - seq;
-			if (i == 0) {
-				ret = err ? err : -EBADMSG;
-				answered = n;
-				break;
-			}
-			if (i > n || pins[i - 1]->err != -EINPROGRESS)
-				continue;
-			pins[i - 1]->err = -err;
-			failed |= err != 0;
-			answered++;
-		}
-	}
+	ret = nl_collect(m->nl, m->portid, m->rbuf, sizeof(m->rbuf), n,
+			 take_ack, &c);
+	if (!ret)
+		ret = c.batch_err;
 	for (i = 0; i < n; i++)
 		if (pins[i]->err == -EINPROGRESS)
 			pins[i]->err = ret < 0 ? -ret : EBADMSG;
-	*committed = ret == 0 && !failed;
+	*committed = ret == 0 && !c.failed;
 	return ret;
 }
