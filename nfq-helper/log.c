@@ -50,16 +50,6 @@ static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	errno = saved;
 }
 
-void log_warn(const char *fmt, ...)
-{
-	const char *why = strerror(errno);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap, why);
-	va_end(ap);
-}
-
 void log_warnx(const char *fmt, ...)
 {
 	va_list ap;

@@ -20,7 +20,6 @@ struct ratelimit {
 #define RATELIMIT_INTERVAL 10 /* seconds between two lines of one kind */
 
 void log_init(enum log_dest dest, int verbose);
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
