@@ -40,7 +40,7 @@ SRCS := $(wildcard nfq-helper/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/nfq-helper/main.o,$(OBJS))
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
-TOOLS := $(BUILD)/tools/ikepeer $(BUILD)/tools/ctget $(BUILD)/tools/pinwrite
+TOOLS := $(addprefix $(BUILD)/tools/,ikepeer fieldpeer ctget pinwrite)
 
 all: $(BUILD)/nfq-helper $(TOOLS)
 
@@ -61,7 +61,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_OBJS)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/obj/tests/tools/peer.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-#define HDR 28
+#include "peer.h"
+
 #define MAX_SA 4096
 
 struct sa {
@@ -40,59 +40,6 @@ struct sa {
 
 static struct sa sas[MAX_SA];
 static size_t nsas;
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-/* An ISAKMP header plus len - HDR bytes of payload filler. */
-static size_t build(uint8_t *buf, const uint8_t *ic, const uint8_t *rc,
-		    int version, uint8_t exchange, uint8_t flags, size_t len)
-{
-	memcpy(buf, ic, 8);
-	if (rc)
-		memcpy(buf + 8, rc, 8);
-	else
-		memset(buf + 8, 0, 8);
-	buf[16] = 0;			/* next payload: none */
-	buf[17] = version == 2 ? 0x20 : 0x10;
-	buf[18] = exchange;
-	buf[19] = flags;
-	put_be32(buf + 20, 0);
-	put_be32(buf + 24, len);
-	memset(buf + HDR, 0xa5, len - HDR);
-	return len;
-}
-
-static void hex(const uint8_t *p, char *out)
-{
-	for (int i = 0; i < 8; i++)
-		sprintf(out + 2 * i, "%02X", p[i]);
-}
-
-static int udp_socket(struct in_addr addr, uint16_t port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = addr,
-				   .sin_port = htons(port) };
-	int one = 1, fd;
-
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0) {
-		perror("socket");
-		exit(1);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		fprintf(stderr, "bind %s:%u: %s\n", inet_ntoa(addr), port,
-			strerror(errno));
-		exit(1);
-	}
-	return fd;
-}
 
 static struct sa *find_sa(const uint8_t *ic)
 {
@@ -209,8 +156,7 @@ static bool attempt(struct in_addr src, struct in_addr gw, int version,
 	bool ok;
 	int fd;
 
-	if (getrandom(ic, 8, 0) != 8)
-		return false;
+	random_bytes(ic, 8);
 	ic[0] |= 1;	/* never zero */
 	fd = udp_socket(src, 0);
 	to.sin_port = htons(500);
