@@ -17,8 +17,8 @@ swanctl {
 charon {
 	load = random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 md5 aes hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici updown
 	# retransmit fast: the testbed waits for events, not for timers
-	retransmit_timeout = 1.0
-	retransmit_tries = 3
+	retransmit_timeout = 0.5
+	retransmit_tries = 2
 	# the field report's client speaks aggressive mode with a PSK
 	i_dont_care_about_security_and_use_aggressive_mode_psk = yes
 	filelog {
@@ -49,7 +49,7 @@ start_charon() {
 		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
 		>"$dir/charon.out" 2>&1 &
 	PIDS+=($!)
-	busywait 10000 swanctl_in "$dir" --stats >/dev/null ||
+	busywait 10000 swanctl_in "$dir" --stats >/dev/null 2>&1 ||
 		fail "charon in $ns did not start: $(tail -5 "$dir/charon.out" "$dir/charon.log" 2>/dev/null)"
 }
 
