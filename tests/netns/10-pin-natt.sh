@@ -26,7 +26,7 @@ client() {
 # pairs_for FIRST: per attempt "inner addr_on_500 addr_on_4500"
 pairs_for() {
 	local c src
-	while read -r _ _ src _ c; do
+	while read -r _ _ src _ c _; do
 		awk -v c="$c" -v s="$src" '$1 == "rx" && $5 == c {
 			if ($2 == 500 && !a) a = $3
 			if ($2 == 4500 && !f) f = $3 }

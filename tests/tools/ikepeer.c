@@ -2,18 +2,25 @@
 /*
  * ikepeer: a minimal IKE test peer speaking real ISAKMP headers.
  *
- *   ikepeer gateway [-s] [-a ADDRESS]
- *     answers on UDP 500 and 4500 (of ADDRESS, default all) and prints one
- *     line per message it gets:
- *     "rx PORT SRC_ADDR SRC_PORT ICOOKIE RCOOKIE EXCHANGE". With -s (strict,
- *     like the field report's gateway) a 4500 message from an address that
- *     did not speak 500 for the same cookies gets no answer.
- *   ikepeer client -g GATEWAY -f FIRST_SOURCE [-n ATTEMPTS] [-2] [-t MS] [-r TRIES]
+ *   ikepeer gateway [-sxe] [-H N] [-a ADDRESS]
+ *     answers on UDP 500 and 4500 (of ADDRESS, default every local one,
+ *     answering from the address asked) and prints one line per message:
+ *     "rx PORT SRC_ADDR SRC_PORT ICOOKIE RCOOKIE EXCHANGE GATEWAY_ADDR".
+ *     -s strict, like the field report's gateway: a 4500 message from an
+ *     address that did not speak 500 for the same cookies gets no answer.
+ *     -x hostile: answers with broken IKE only (garbage, truncated, zero
+ *     SPIs, bad length, version, exchange). -e: after each 4500 answer, an
+ *     ESP packet and a NAT-T keepalive too. -H N: the first answers on 500
+ *     wait until N initiators have spoken (a simultaneous start).
+ *   ikepeer client -g GATEWAY -f FIRST_SOURCE [-n ATTEMPTS] [-2] [-t MS]
+ *                  [-r TRIES] [-k DPDS -i MS] [-G GATEWAYS]
  *     per attempt, from the next source address: IKEv1 aggressive mode
  *     message 1 on 500, then message 3 on 4500 behind the non-ESP marker
  *     once the answer came (RFC 3947 float). -2: IKEv2 IKE_SA_INIT, then
  *     IKE_AUTH on 4500. Each message is sent up to TRIES times (3), MS
- *     apart (1000). Prints "attempt N SOURCE ok|fail ICOOKIE".
+ *     apart (1000). -k: then DPDS informational exchanges on 4500, one
+ *     every -i MS. -G: attempt i goes to GATEWAY + i % GATEWAYS.
+ *     Prints "attempt N SOURCE ok|fail ICOOKIE retransmits R".
  *   ikepeer udp -g GATEWAY -f SOURCE -p PORT [-n FLOWS]
  *     one datagram per flow, each from a new source port: plain traffic.
  */
@@ -31,7 +38,8 @@
 
 #include "peer.h"
 
-#define MAX_SA 4096
+#define MAX_SA 65536
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct sa {
 	uint8_t icookie[8];
@@ -49,27 +57,122 @@ static struct sa *find_sa(const uint8_t *ic)
 	return NULL;
 }
 
-static void gateway_rx(int fd, bool natt, bool strict)
+struct gw_opts {
+	bool strict;	/* -s */
+	bool hostile;	/* -x */
+	bool extras;	/* -e */
+	int hold;	/* -H: first answers held until this many SAs wait */
+};
+
+static struct gw_opts opt;
+
+struct held {
+	int fd;
+	struct sockaddr_in to;
+	struct in_addr self;
+	uint8_t buf[128];
+	size_t len;
+};
+
+static struct held held[64];
+static int nheld;
+
+/*
+ * Receives with the local address the datagram went to, and answers from
+ * that address: one socket serves every gateway address of an AnyIP range.
+ */
+static ssize_t recv_to(int fd, uint8_t *buf, size_t size,
+		       struct sockaddr_in *from, struct in_addr *self)
 {
-	uint8_t buf[2048], out[2048], rc[8];
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = { .msg_name = from, .msg_namelen = sizeof(*from),
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	n = recvmsg(fd, &mh, 0);
+	self->s_addr = INADDR_ANY;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			*self = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
+	return n;
+}
+
+static void send_from(int fd, const void *buf, size_t len,
+		      const struct sockaddr_in *to, struct in_addr self)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = sizeof(*to),
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	((struct in_pktinfo *)CMSG_DATA(c))->ipi_spec_dst = self;
+	sendmsg(fd, &mh, 0);
+}
+
+/* -x: every broken answer a pin must not be learnt from, none valid. */
+static void answer_hostile(int fd, const uint8_t *ic, const uint8_t *rc,
+			   const struct sockaddr_in *to, struct in_addr self)
+{
+	uint8_t b[128];
+	size_t n;
+
+	random_bytes(b, 64);			/* not IKE at all */
+	send_from(fd, b, 64, to, self);
+	n = build(b, ic, rc, 1, 4, 0, 60);	/* truncated header */
+	send_from(fd, b, 20, to, self);
+	build(b, ic, NULL, 1, 4, 0, 60);	/* zero responder SPI */
+	send_from(fd, b, n, to, self);
+	build(b, ic, rc, 1, 4, 0, 60);		/* length says more */
+	b[27] = 90;
+	send_from(fd, b, n, to, self);
+	build(b, ic, rc, 3, 4, 0, 60);		/* version 3 */
+	b[17] = 0x30;
+	send_from(fd, b, n, to, self);
+	build(b, ic, rc, 1, 99, 0, 60);		/* unknown exchange */
+	send_from(fd, b, n, to, self);
+	memset(b, 0, 8);			/* zero initiator SPI */
+	b[18] = 4;
+	send_from(fd, b, n, to, self);
+}
+
+static void release_held(void)
+{
+	for (int i = 0; i < nheld; i++)
+		send_from(held[i].fd, held[i].buf, held[i].len, &held[i].to,
+			  held[i].self);
+	nheld = 0;
+}
+
+static void gateway_rx(int fd, bool natt)
+{
+	static const uint8_t esp[12] = { 0xc0, 0xff, 0xee, 0x01, 0, 0, 0, 1 };
+	uint8_t buf[2048], out[128], rc[8];
 	struct sockaddr_in from;
-	socklen_t fl = sizeof(from);
+	struct in_addr self;
 	char ich[17], rch[17];
 	size_t off = natt ? 4 : 0, n;
 	ssize_t got;
 	struct sa *sa;
 	int version;
 
-	got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+	got = recv_to(fd, buf, sizeof(buf), &from, &self);
 	if (got < (ssize_t)(off + HDR))
 		return;	/* keepalives, ESP, garbage: not IKE */
 	if (natt && memcmp(buf, "\0\0\0\0", 4))
 		return;
 	hex(buf + off, ich);
 	hex(buf + off + 8, rch);
-	printf("rx %d %s %u %s %s %u\n", natt ? 4500 : 500,
+	printf("rx %d %s %u %s %s %u %s\n", natt ? 4500 : 500,
 	       inet_ntoa(from.sin_addr), ntohs(from.sin_port), ich, rch,
-	       buf[off + 18]);
+	       buf[off + 18], inet_ntoa(self));
 	fflush(stdout);
 
 	sa = find_sa(buf + off);
@@ -78,36 +181,72 @@ static void gateway_rx(int fd, bool natt, bool strict)
 		memcpy(sa->icookie, buf + off, 8);
 		sa->from = from.sin_addr;
 	}
-	if (natt && strict && (!sa || sa->from.s_addr != from.sin_addr.s_addr))
+	if (natt && opt.strict && (!sa || sa->from.s_addr != from.sin_addr.s_addr))
 		return;	/* no IKE state for this address: dropped */
 	/* responder cookie: derived from the initiator's, stable */
 	for (int i = 0; i < 8; i++)
 		rc[i] = buf[off + i] ^ 0x5a;
+	if (opt.hostile) {
+		answer_hostile(fd, buf + off, rc, &from, self);
+		return;
+	}
 	version = buf[off + 17] >> 4;
 	memset(out, 0, off);
-	n = build(out + off, buf + off, rc, version, buf[off + 18],
-		  version == 2 ? 0x20 : 0, 60);
-	sendto(fd, out, off + n, 0, (struct sockaddr *)&from, fl);
+	n = off + build(out + off, buf + off, rc, version, buf[off + 18],
+			version == 2 ? 0x20 : 0, 60);
+	if (!natt && opt.hold && nheld < (int)ARRAY_LEN(held)) {
+		/* the first answers wait until -H initiators have spoken */
+		held[nheld] = (struct held){ .fd = fd, .to = from, .self = self,
+					     .len = n };
+		memcpy(held[nheld].buf, out, n);
+		if (++nheld >= opt.hold) {
+			release_held();
+			opt.hold = 0;
+		}
+		return;
+	}
+	send_from(fd, out, n, &from, self);
+	if (natt && opt.extras) {
+		/* what must never reach the helper: ESP and a keepalive */
+		send_from(fd, esp, sizeof(esp), &from, self);
+		send_from(fd, "\xff", 1, &from, self);
+	}
 }
 
 static int gateway(int argc, char **argv)
 {
 	struct in_addr addr = { .s_addr = INADDR_ANY };
-	bool strict = false;
 	struct pollfd pfd[2];
-	int c;
+	int c, one = 1;
 
-	while ((c = getopt(argc, argv, "sa:")) != -1) {
-		if (c == 's')
-			strict = true;
-		else if (c == 'a' && inet_pton(AF_INET, optarg, &addr) == 1)
-			continue;
-		else
+	while ((c = getopt(argc, argv, "sxeH:a:")) != -1) {
+		switch (c) {
+		case 's':
+			opt.strict = true;
+			break;
+		case 'x':
+			opt.hostile = true;
+			break;
+		case 'e':
+			opt.extras = true;
+			break;
+		case 'H':
+			opt.hold = atoi(optarg);
+			break;
+		case 'a':
+			if (inet_pton(AF_INET, optarg, &addr) == 1)
+				break;
+			/* fall through */
+		default:
 			return 2;
+		}
 	}
 	pfd[0].fd = udp_socket(addr, 500);
 	pfd[1].fd = udp_socket(addr, 4500);
-	pfd[0].events = pfd[1].events = POLLIN;
+	for (int i = 0; i < 2; i++) {
+		setsockopt(pfd[i].fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		pfd[i].events = POLLIN;
+	}
 
 	printf("ready\n");
 	fflush(stdout);
@@ -115,13 +254,14 @@ static int gateway(int argc, char **argv)
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			return 1;
 		if (pfd[0].revents & POLLIN)
-			gateway_rx(pfd[0].fd, false, strict);
+			gateway_rx(pfd[0].fd, false);
 		if (pfd[1].revents & POLLIN)
-			gateway_rx(pfd[1].fd, true, strict);
+			gateway_rx(pfd[1].fd, true);
 	}
 }
 
-static int tries = 3, wait_ms = 1000;
+static int tries = 3, wait_ms = 1000, retransmits;
+static int dpd_count, dpd_interval_ms = 1000;
 
 /* Sends and waits for an answer carrying our cookie. */
 static bool exchange(int fd, const struct sockaddr_in *to, const uint8_t *msg,
@@ -132,6 +272,7 @@ static bool exchange(int fd, const struct sockaddr_in *to, const uint8_t *msg,
 	ssize_t got;
 
 	for (int t = 0; t < tries; t++) {
+		retransmits += t > 0;
 		sendto(fd, msg, len, 0, (const struct sockaddr *)to,
 		       sizeof(*to));
 		while (poll(&pfd, 1, wait_ms) > 0) {
@@ -174,6 +315,13 @@ static bool attempt(struct in_addr src, struct in_addr gw, int version,
 	n = build(msg + 4, ic, rc, version, version == 2 ? 35 : 4,
 		  version == 2 ? 0x08 : 0x01, 92);
 	ok = exchange(fd, &to, msg, 4 + n, 4, ic, NULL);
+	/* -k: dead peer detection on the NAT-T flow, as a live tunnel does */
+	for (int k = 0; ok && k < dpd_count; k++) {
+		poll(NULL, 0, dpd_interval_ms);
+		n = build(msg + 4, ic, rc, version, version == 2 ? 37 : 5,
+			  version == 2 ? 0x08 : 0x01, 76);
+		ok = exchange(fd, &to, msg, 4 + n, 4, ic, NULL);
+	}
 	close(fd);
 	return ok;
 }
@@ -181,12 +329,21 @@ static bool attempt(struct in_addr src, struct in_addr gw, int version,
 static int client(int argc, char **argv)
 {
 	struct in_addr gw = { 0 }, src = { 0 };
-	int n = 1, version = 1, c, failed = 0;
+	int n = 1, version = 1, c, failed = 0, gateways = 1;
 	uint8_t ic[8];
 	char ich[17];
 
-	while ((c = getopt(argc, argv, "g:f:n:2t:r:")) != -1) {
+	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:")) != -1) {
 		switch (c) {
+		case 'k':
+			dpd_count = atoi(optarg);
+			break;
+		case 'i':
+			dpd_interval_ms = atoi(optarg);
+			break;
+		case 'G':
+			gateways = atoi(optarg);
+			break;
 		case 't':
 			wait_ms = atoi(optarg);
 			break;
@@ -214,11 +371,14 @@ static int client(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < n; i++) {
-		bool ok = attempt(src, gw, version, ic);
+		struct in_addr g = { htonl(ntohl(gw.s_addr) + i % gateways) };
+		int before = retransmits;
+		bool ok = attempt(src, g, version, ic);
 
 		hex(ic, ich);
-		printf("attempt %d %s %s %s\n", i + 1, inet_ntoa(src),
-		       ok ? "ok" : "fail", ich);
+		printf("attempt %d %s %s %s retransmits %d\n", i + 1,
+		       inet_ntoa(src), ok ? "ok" : "fail", ich,
+		       retransmits - before);
 		fflush(stdout);
 		failed += !ok;
 		src.s_addr = htonl(ntohl(src.s_addr) + 1);
