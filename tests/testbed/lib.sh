@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The testbed's topology, after the field report:
 #
-#   sub (subscribers, 100.64.1.0/24 AnyIP)
+#   sub (subscribers: every address of 100.64.1.0/24 and 100.64.16.0/20)
 #    |  100.64.0.2/30
 #   cgn (the carrier's NAT: pool 198.51.100.1..N, per connection)
 #    |  203.0.113.1/24 -- the Internet -- 203.0.113.2
@@ -60,11 +60,18 @@ setup_testbed() {
 		ip -n "$1" link set "$2" up
 	done
 	ip -n "$sub" route add local 100.64.1.0/24 dev lo
+	ip -n "$sub" route add local 100.64.16.0/20 dev lo
 	ip -n "$sub" route add default via 100.64.0.1
 	ip -n "$cgn" route add 100.64.1.0/24 via 100.64.0.2
+	ip -n "$cgn" route add 100.64.16.0/20 via 100.64.0.2
 	ip -n "$cgn" route add default via 203.0.113.2
+	ip -n "$cgn" route add 203.0.113.128/25 via 203.0.113.2
 	ip -n "$lb" route add 198.51.100.0/24 via 203.0.113.1
 	ip -n "$gw" route add default via 100.127.1.1
+	# 128 more gateways on the Internet side, all answered by the gw
+	# namespace (AnyIP), not through the load balancer
+	ip -n "$lb" route add 203.0.113.128/25 via "$(gw_private 0)"
+	ip -n "$gw" route add local 203.0.113.128/25 dev lo
 	ip netns exec "$cgn" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$lb" sysctl -qw net.ipv4.ip_forward=1
 	{

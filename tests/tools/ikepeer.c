@@ -10,8 +10,11 @@
  *     address that did not speak 500 for the same cookies gets no answer.
  *     -x hostile: answers with broken IKE only (garbage, truncated, zero
  *     SPIs, bad length, version, exchange). -e: after each 4500 answer, an
- *     ESP packet and a NAT-T keepalive too. -H N: the first answers on 500
- *     wait until N initiators have spoken (a simultaneous start).
+ *     ESP packet and a NAT-T keepalive too. -H N: answers on 500 wait, N
+ *     at a time, until N initiators have spoken (simultaneous starts).
+ *   ikepeer forge -g TARGET -f SOURCE -p PORT [-n N]
+ *     N well-formed IKE answers (random cookies) from SOURCE:500 to
+ *     TARGET:PORT: replies for flows that do not exist.
  *   ikepeer client -g GATEWAY -f FIRST_SOURCE [-n ATTEMPTS] [-2] [-t MS]
  *                  [-r TRIES] [-k DPDS -i MS] [-G GATEWAYS]
  *     per attempt, from the next source address: IKEv1 aggressive mode
@@ -199,10 +202,8 @@ static void gateway_rx(int fd, bool natt)
 		held[nheld] = (struct held){ .fd = fd, .to = from, .self = self,
 					     .len = n };
 		memcpy(held[nheld].buf, out, n);
-		if (++nheld >= opt.hold) {
+		if (++nheld >= opt.hold)
 			release_held();
-			opt.hold = 0;
-		}
 		return;
 	}
 	send_from(fd, out, n, &from, self);
@@ -425,6 +426,40 @@ static int plain_udp(int argc, char **argv)
 	return 0;
 }
 
+static int forge(int argc, char **argv)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct in_addr src = { 0 };
+	uint8_t msg[64], ic[8], rc[8];
+	int n = 1, c, fd;
+
+	while ((c = getopt(argc, argv, "g:f:p:n:")) != -1) {
+		if (c == 'g')
+			inet_pton(AF_INET, optarg, &to.sin_addr);
+		else if (c == 'f')
+			inet_pton(AF_INET, optarg, &src);
+		else if (c == 'p')
+			to.sin_port = htons(atoi(optarg));
+		else if (c == 'n')
+			n = atoi(optarg);
+		else
+			return 2;
+	}
+	if (!to.sin_addr.s_addr || !src.s_addr || !to.sin_port) {
+		fprintf(stderr, "usage: ikepeer forge -g TARGET -f SRC -p PORT [-n N]\n");
+		return 2;
+	}
+	fd = udp_socket(src, 500);
+	for (int i = 0; i < n; i++) {
+		random_bytes(ic, 8);
+		random_bytes(rc, 8);
+		ic[0] |= 1, rc[0] |= 1;
+		build(msg, ic, rc, 1, 4, 0, 60);
+		sendto(fd, msg, 60, 0, (struct sockaddr *)&to, sizeof(to));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "gateway"))
@@ -433,6 +468,8 @@ int main(int argc, char **argv)
 		return client(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "udp"))
 		return plain_udp(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "forge"))
+		return forge(argc - 1, argv + 1);
 	fprintf(stderr, "usage: ikepeer gateway [-s] [-a ADDR] | client -g GW -f SRC [-n N] [-2] | udp -g GW -f SRC -p PORT [-n N]\n");
 	return 2;
 }
