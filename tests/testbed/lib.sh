@@ -68,7 +68,7 @@ setup_testbed() {
 	ip -n "$cgn" route add 203.0.113.128/25 via 203.0.113.2
 	ip -n "$lb" route add 198.51.100.0/24 via 203.0.113.1
 	ip -n "$gw" route add default via 100.127.1.1
-	# 128 more gateways on the Internet side, all answered by the gw
+	# 127 more gateways (203.0.113.128-254) on the Internet side, all answered by the gw
 	# namespace (AnyIP), not through the load balancer
 	ip -n "$lb" route add 203.0.113.128/25 via "$(gw_private 0)"
 	ip -n "$gw" route add local 203.0.113.128/25 dev lo
