@@ -78,8 +78,12 @@ test: all $(TESTS)
 check-netns: all
 	$(Q)tests/netns/run
 
+# the field report replayed, without and with the helper
 demo: all
-	$(Q)tests/netns/run --demo 10-pin-natt
+	$(Q)tests/testbed/run field-report
+
+testbed: all
+	$(Q)tests/testbed/run
 
 install: $(BUILD)/nfq-helper
 	install -D -m 0755 $(BUILD)/nfq-helper $(DESTDIR)$(SBINDIR)/nfq-helper
@@ -91,7 +95,7 @@ install: $(BUILD)/nfq-helper
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo install clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
