@@ -54,13 +54,14 @@ ladder "$WORK/ladder-with.pcap"
 ip netns exec "$sub" "$FIELDPEER" client -g "$(vip 0)" -f 100.64.1.101 -n "$ATTEMPTS" >"$WORK/with"
 up_with=$(grep -c ' up ' "$WORK/with")
 drops_with=$(( $(strict_drops) - drops_without ))
-mkdir -p "${PCAP_DIR:-$WORK}" && cp "$WORK"/ladder-*.pcap "${PCAP_DIR:-$WORK}/" 2>/dev/null
+PCAP_DIR=${PCAP_DIR:-$BUILD/testbed}
+mkdir -p "$PCAP_DIR" && cp "$WORK"/ladder-without.pcap "$WORK"/ladder-with.pcap "$PCAP_DIR/"
 
 echo
 printf '%-16s %-22s %-34s\n' "" "tunnels up" "4500 packets dropped by the gateway"
 printf '%-16s %-22s %-34s\n' "without helper" "$up_without of $ATTEMPTS" "$drops_without"
 printf '%-16s %-22s %-34s\n' "with helper" "$up_with of $ATTEMPTS" "$drops_with"
-echo "(pool of $POOL_SIZE, numgen $BALANCE: by chance ~1 in $POOL_SIZE; pcaps: ${PCAP_DIR:-$WORK})"
+echo "(pool of $POOL_SIZE, numgen $BALANCE: by chance ~1 in $POOL_SIZE; pcaps kept in $PCAP_DIR)"
 result "without $up_without/$ATTEMPTS up, with $up_with/$ATTEMPTS up (pool $POOL_SIZE, $BALANCE)"
 
 [ "$up_without" -le $((ATTEMPTS * 3 / 4)) ] ||
