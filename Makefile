@@ -40,7 +40,7 @@ SRCS := $(wildcard nfq-helper/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/nfq-helper/main.o,$(OBJS))
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
-TOOLS := $(addprefix $(BUILD)/tools/,ikepeer fieldpeer ctget pinwrite)
+TOOLS := $(addprefix $(BUILD)/tools/,ikepeer fieldpeer ctget pinwrite sdlisten)
 
 all: $(BUILD)/nfq-helper $(TOOLS)
 
@@ -89,7 +89,7 @@ install: $(BUILD)/nfq-helper
 	install -D -m 0755 $(BUILD)/nfq-helper $(DESTDIR)$(SBINDIR)/nfq-helper
 	install -D -m 0644 packaging/nfq-helper.8 $(DESTDIR)$(MANDIR)/man8/nfq-helper.8
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(DATADIR)/natt-pin.nft
-	install -D -m 0755 nft-rules/natt-pin-xt $(DESTDIR)$(DATADIR)/natt-pin-xt
+	install -D -m 0755 nft-rules/natt-pin-load $(DESTDIR)$(DATADIR)/natt-pin-load
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
 
 clean:

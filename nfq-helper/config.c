@@ -14,8 +14,10 @@
 #endif
 
 static const char usage_text[] =
-	"usage: nfq-helper [-hsVv] [-b packets] [-m map] [-q queue] [-t table]\n"
-	"                  [-T timeout]\n"
+	"usage: nfq-helper [-hsVv] [-b packets] [-M file] [-m map] [-q queue]\n"
+	"                  [-T timeout] [-t table]\n"
+	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
+	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
 	"Pins the UDP 500/4500 flows of a subscriber towards an IPsec gateway to\n"
 	"the pool address its first IKE flow got (see nfq-helper(8)).\n"
 	"  -q, --queue NUM     NFQUEUE number the ruleset feeds (default 0)\n"
@@ -24,6 +26,9 @@ static const char usage_text[] =
 	"  -T, --timeout DUR   pin lifetime, e.g. 3600, 30m, 1h\n"
 	"                      (default: the map's own timeout)\n"
 	"  -b, --batch NUM     packets handled per wakeup at most (default 256)\n"
+	"  -M, --metrics FILE  write counters there (Prometheus text) every 15 s\n"
+	"      --check         check kernel support, ruleset and map, then exit\n"
+	"      --status        print the live pins and the counters, then exit\n"
 	"  -s, --syslog        log to syslog instead of stderr\n"
 	"  -v, --verbose       per-packet detail (debug)\n"
 	"  -V, --version       print the version\n"
@@ -95,6 +100,9 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "map", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "status", no_argument, NULL, 'S' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -106,7 +114,7 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":q:t:m:T:b:svVh", opts,
+	while ((ch = getopt_long(argc, argv, ":q:t:m:T:b:M:svVh", opts,
 				 NULL)) != -1) {
 		switch (ch) {
 		case 'q':
@@ -136,6 +144,19 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				return CONFIG_ERROR;
 			}
 			c->batch = v;
+			break;
+		case 'M':
+			if (!*optarg) {
+				snprintf(err, errlen, "invalid metrics file `'");
+				return CONFIG_ERROR;
+			}
+			c->metrics = optarg;
+			break;
+		case 'C':
+			c->mode = MODE_CHECK;
+			break;
+		case 'S':
+			c->mode = MODE_STATUS;
 			break;
 		case 's':
 			c->log_dest = LOG_TO_SYSLOG;

@@ -11,7 +11,14 @@
 
 #define CONFIG_BATCH_MAX 1024
 
+enum config_mode {
+	MODE_RUN,
+	MODE_CHECK,	/* --check: kernel support and ruleset, then exit */
+	MODE_STATUS,	/* --status: live pins and counters, then exit */
+};
+
 struct nfqh_config {
+	enum config_mode mode;
 	uint16_t queue_num;
 	const char *table;
 	const char *map;
@@ -19,7 +26,10 @@ struct nfqh_config {
 	unsigned int batch;	/* packets taken per wakeup at most */
 	int verbose;
 	enum log_dest log_dest;
+	const char *metrics;	/* Prometheus text file, or NULL */
 };
+
+#define CONFIG_METRICS_INTERVAL 15	/* seconds between metrics writes */
 
 enum config_result {
 	CONFIG_RUN,

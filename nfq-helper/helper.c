@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -132,9 +133,18 @@ static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 static void on_packet(const struct queue_pkt *pkt, void *data)
 {
 	struct helper *h = data;
+	struct job *job = &h->jobs[h->njobs++];
 
-	helper_classify(h, pkt->payload, pkt->caplen, pkt->len, pkt->ct,
-			&h->jobs[h->njobs++]);
+	helper_classify(h, pkt->payload, pkt->caplen, pkt->len, pkt->ct, job);
+	job->arrived_us = pkt->arrived_us;
+}
+
+static uint64_t realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
 static void lookup_entries(struct helper *h)
@@ -272,6 +282,7 @@ static void report_pin(struct helper *h, const struct job *job)
 
 void helper_run(struct helper *h)
 {
+	uint64_t now;
 	bool overrun;
 	size_t i;
 	int n, ret;
@@ -302,28 +313,13 @@ void helper_run(struct helper *h)
 			report_pin(h, &h->jobs[i]);
 
 	ret = queue_accept_held(h->queue);
-	if (ret < 0)
+	if (ret < 0) {
 		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
-	else
-		h->stats.verdicts += n;
-}
-
-void helper_print_stats(const struct helper *h)
-{
-	const struct nfqh_stats *s = &h->stats;
-
-	log_info("stats: packets %" PRIu64 ", accepted %" PRIu64
-		 ", ike ok %" PRIu64 ", ike rejected %" PRIu64
-		 ", not ike %" PRIu64 ", esp %" PRIu64 ", keepalives %" PRIu64,
-		 s->packets, s->verdicts, s->ike_ok, s->ike_rejected,
-		 s->not_ike, s->esp, s->keepalives);
-	log_info("stats: pins added %" PRIu64 ", refreshed %" PRIu64
-		 ", conflicts %" PRIu64 ", map full %" PRIu64
-		 ", map errors %" PRIu64 ", ct misses %" PRIu64
-		 ", ct errors %" PRIu64,
-		 s->pins_added, s->pins_refreshed, s->pin_conflicts,
-		 s->map_full, s->map_errors, s->ct_miss, s->ct_errors);
-	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
-		 ", transactions %" PRIu64 ", queue overruns %" PRIu64,
-		 s->batches, s->batch_max, s->transactions, s->overruns);
+		return;
+	}
+	h->stats.verdicts += n;
+	now = realtime_us();
+	for (i = 0; i < h->njobs; i++)
+		stats_latency(&h->stats, now > h->jobs[i].arrived_us ?
+						 now - h->jobs[i].arrived_us : 0);
 }

@@ -15,6 +15,7 @@
 #include "ike.h"
 #include "log.h"
 #include "nfqh.h"
+#include "stats.h"
 
 struct nlattr;
 struct queue;
@@ -33,6 +34,7 @@ struct job {
 	struct ct_entry ct;
 	size_t pin;		/* index into the batch's pins */
 	bool pin_owner;		/* the first job of its pin */
+	uint64_t arrived_us;	/* the packet's arrival, CLOCK_REALTIME */
 };
 
 struct helper {
@@ -70,7 +72,5 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
  * refreshed, or given up (conflict, map full, error); PIN_MAX_ROUNDS at most.
  */
 void helper_commit_pins(struct helper *h);
-
-void helper_print_stats(const struct helper *h);
 
 #endif

@@ -8,13 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "check.h"
 #include "config.h"
 #include "ct.h"
 #include "helper.h"
 #include "log.h"
 #include "nftmap.h"
+#include "notify.h"
 #include "queue.h"
+#include "stats.h"
+#include "status.h"
 
 #define RULESET_HINT "load the ruleset first: nft -f /usr/share/nfq-helper/natt-pin.nft"
 
@@ -108,21 +113,45 @@ static void set_signals(sigset_t *unblocked)
 	sigprocmask(SIG_BLOCK, &block, unblocked);
 }
 
-static void serve(struct helper *h, const sigset_t *unblocked)
+static struct ratelimit rl_metrics;
+
+static void write_metrics(const struct helper *h, const char *path)
+{
+	unsigned long suppressed;
+	int ret;
+
+	if (!path)
+		return;
+	ret = stats_write(&h->stats, path);
+	if (ret < 0 && ratelimit_pass(&rl_metrics, &suppressed))
+		log_warnx("metrics: %s: %s", path, strerror(-ret));
+}
+
+static void serve(struct helper *h, const sigset_t *unblocked,
+		  const char *metrics)
 {
 	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
+	struct timespec tick = { .tv_sec = CONFIG_METRICS_INTERVAL };
+	time_t next = time(NULL) + CONFIG_METRICS_INTERVAL;
+	int n;
 
 	while (!quit) {
 		if (dump_stats) {
 			dump_stats = 0;
-			helper_print_stats(h);
+			stats_log(&h->stats);
+			write_metrics(h, metrics);
 		}
-		if (ppoll(&pfd, 1, NULL, unblocked) < 0) {
+		if (metrics && time(NULL) >= next) {
+			write_metrics(h, metrics);
+			next = time(NULL) + CONFIG_METRICS_INTERVAL;
+		}
+		n = ppoll(&pfd, 1, metrics ? &tick : NULL, unblocked);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd.revents & POLLIN)
+		if (n > 0 && (pfd.revents & POLLIN))
 			helper_run(h);
 	}
 }
@@ -144,6 +173,10 @@ int main(int argc, char **argv)
 	case CONFIG_RUN:
 		break;
 	}
+	if (cfg.mode == MODE_CHECK)
+		return check_run(&cfg);
+	if (cfg.mode == MODE_STATUS)
+		return status_run(&cfg);
 	log_init(cfg.log_dest, cfg.verbose);
 	if (helper_init(&h, cfg.batch) < 0)
 		fatalx("out of memory");
@@ -158,10 +191,15 @@ int main(int argc, char **argv)
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 
-	serve(&h, &unblocked);
+	write_metrics(&h, cfg.metrics);
+	notify("READY=1\nSTATUS=serving queue");
 
+	serve(&h, &unblocked, cfg.metrics);
+
+	notify("STOPPING=1");
 	queue_close(h.queue);
-	helper_print_stats(&h);
+	stats_log(&h.stats);
+	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",
 		 cfg.queue_num, map_name);
 	ct_close(h.ct);

@@ -97,3 +97,20 @@ int nl_collect(struct mnl_socket *nl, uint32_t portid, char *rbuf,
 	}
 	return 0;
 }
+
+int nl_request(struct mnl_socket *nl, uint32_t portid, struct nlmsghdr *req,
+	       char *rbuf, size_t rsize, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = req->nlmsg_seq;
+	int n;
+
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(nl, rbuf, rsize);
+		if (n < 0)
+			return -errno;
+		n = mnl_cb_run(rbuf, n, seq, portid, cb, data);
+	} while (n > 0);
+	return n < 0 ? -errno : 0;
+}

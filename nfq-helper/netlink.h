@@ -25,6 +25,13 @@ void nl_set_buffers(struct mnl_socket *nl, int bytes);
 /* The errno an NLMSG_ERROR message carries (0 for an ACK), negative. */
 int nl_error(const struct nlmsghdr *nlh);
 
+/*
+ * Sends one request (a GET, or a dump) and hands every answer to cb until
+ * the kernel's final ACK or NLMSG_DONE; rbuf receives. 0 or -errno.
+ */
+int nl_request(struct mnl_socket *nl, uint32_t portid, struct nlmsghdr *req,
+	       char *rbuf, size_t rsize, mnl_cb_t cb, void *data);
+
 /* Grows *buf (*size bytes) to hold at least need bytes. */
 int nl_reserve(char **buf, size_t *size, size_t need);
 

@@ -32,25 +32,4 @@ struct pin {
 	int err;	/* errno of the last attempt, 0 if none */
 };
 
-struct nfqh_stats {
-	uint64_t packets;	/* queued packets received */
-	uint64_t verdicts;	/* packets accepted */
-	uint64_t not_ike;	/* not IPv4/UDP or not an IKE header */
-	uint64_t ike_rejected;	/* IKE-like but malformed or unpinnable */
-	uint64_t keepalives;
-	uint64_t esp;
-	uint64_t ike_ok;
-	uint64_t ct_miss;	/* no conntrack entry, or not a source-NATed flow */
-	uint64_t ct_errors;
-	uint64_t pins_added;
-	uint64_t pins_refreshed;
-	uint64_t pin_conflicts;
-	uint64_t map_full;
-	uint64_t map_errors;
-	uint64_t transactions;
-	uint64_t overruns;	/* ENOBUFS on the queue socket */
-	uint64_t batches;
-	uint64_t batch_max;
-};
-
 #endif

@@ -82,7 +82,7 @@ int nftmap_info(struct nftmap *m, struct nftmap_info *info)
 	struct nftnl_set *s, *got;
 	struct nlmsghdr *nlh;
 	uint32_t seq = m->seq++;
-	int n, ret = 0;
+	int ret = 0;
 
 	s = nftnl_set_alloc();
 	got = nftnl_set_alloc();
@@ -95,22 +95,10 @@ int nftmap_info(struct nftmap *m, struct nftmap_info *info)
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_ACK,
 				    seq);
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	if (mnl_socket_sendto(m->nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
+	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), set_cb,
+			 got);
+	if (ret < 0)
 		goto out;
-	}
-	do {
-		n = mnl_socket_recvfrom(m->nl, buf, sizeof(buf));
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		n = mnl_cb_run(buf, n, seq, m->portid, set_cb, got);
-	} while (n > 0);
-	if (n < 0) {
-		ret = -errno;
-		goto out;
-	}
 	info->flags = set_u32(got, NFTNL_SET_FLAGS);
 	info->key_type = set_u32(got, NFTNL_SET_KEY_TYPE);
 	info->key_len = set_u32(got, NFTNL_SET_KEY_LEN);
@@ -263,4 +251,70 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 			pins[i]->err = ret < 0 ? -ret : EBADMSG;
 	*committed = ret == 0 && !c.failed;
 	return ret;
+}
+
+struct dump {
+	void (*cb)(const struct nftmap_elem *e, void *data);
+	void *data;
+};
+
+static uint64_t elem_u64(struct nftnl_set_elem *e, uint16_t attr)
+{
+	return nftnl_set_elem_is_set(e, attr) ? nftnl_set_elem_get_u64(e, attr) : 0;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	struct nftmap_elem out;
+	const uint32_t *key, *val;
+	uint32_t klen, vlen;
+	int ret = MNL_CB_OK;
+
+	s = nftnl_set_alloc();
+	if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	while (it && (e = nftnl_set_elems_iter_next(it))) {
+		key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+		val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &vlen);
+		if (!key || !val || klen != 8 || vlen != 4)
+			continue;
+		out.inner = key[0];
+		out.gateway = key[1];
+		out.pool = val[0];
+		out.expires_ms = elem_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+		out.timeout_ms = elem_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+		d->cb(&out, d->data);
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return ret;
+}
+
+int nftmap_dump(struct nftmap *m,
+		void (*cb)(const struct nftmap_elem *e, void *data), void *data)
+{
+	struct dump d = { .cb = cb, .data = data };
+	char buf[NL_MSG_SIZE];
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint32_t seq = m->seq++;
+
+	s = nftnl_set_alloc();
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, m->map);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4,
+				    NLM_F_DUMP | NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf),
+			  elems_cb, &d);
 }

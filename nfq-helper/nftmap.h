@@ -52,6 +52,19 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 		    const char *map, struct pin *const *pins, size_t n,
 		    uint64_t timeout_ms, uint32_t seq);
 
+/* One element of the map, as nftmap_dump() hands it over. */
+struct nftmap_elem {
+	in_addr_t inner;
+	in_addr_t gateway;
+	in_addr_t pool;
+	uint64_t expires_ms;	/* time left */
+	uint64_t timeout_ms;
+};
+
+/* Calls cb for every element of the map (a netlink dump). */
+int nftmap_dump(struct nftmap *m,
+		void (*cb)(const struct nftmap_elem *e, void *data), void *data);
+
 /* Bytes nftmap_build needs for n pins at most. */
 size_t nftmap_build_size(size_t n);
 

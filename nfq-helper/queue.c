@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
+#include <endian.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -37,23 +38,10 @@ struct queue {
 static int config_call(struct queue *q, struct nlmsghdr *nlh)
 {
 	char buf[NL_MSG_SIZE];
-	int n;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = q->seq++;
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		n = mnl_cb_run(buf, n, nlh->nlmsg_seq, q->portid, NULL, NULL);
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-	}
+	return nl_request(q->nl, q->portid, nlh, buf, sizeof(buf), NULL, NULL);
 }
 
 static int bind_cmd(struct queue *q, uint8_t cmd)
@@ -95,7 +83,7 @@ static int set_params(struct queue *q)
 int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
 {
 	struct queue *q;
-	int ret;
+	int ret, one;
 
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -121,6 +109,11 @@ int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
 		goto err_close;
 	*ct_attached = ret == 0;
 	nl_set_buffers(q->nl, QUEUE_RCVBUF);
+	/* any socket asking for timestamps makes the kernel stamp arriving
+	 * packets, and the queue passes the stamp on (NFQA_TIMESTAMP) */
+	one = 1;
+	setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_TIMESTAMP, &one,
+		   sizeof(one));
 	if (fcntl(mnl_socket_get_fd(q->nl), F_SETFL, O_NONBLOCK) < 0) {
 		ret = -errno;
 		goto err_close;
@@ -142,10 +135,20 @@ int queue_fd(const struct queue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt)
+static uint64_t realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
+			 uint64_t received_us)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	const struct nfqnl_msg_packet_hdr *ph;
+	const struct nfqnl_msg_packet_timestamp *ts;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
@@ -164,6 +167,12 @@ static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt)
 	if (attr[NFQA_CAP_LEN] &&
 	    mnl_attr_validate(attr[NFQA_CAP_LEN], MNL_TYPE_U32) == 0)
 		pkt->len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	pkt->arrived_us = received_us;
+	if (attr[NFQA_TIMESTAMP] &&
+	    mnl_attr_get_payload_len(attr[NFQA_TIMESTAMP]) >= sizeof(*ts)) {
+		ts = mnl_attr_get_payload(attr[NFQA_TIMESTAMP]);
+		pkt->arrived_us = be64toh(ts->sec) * 1000000 + be64toh(ts->usec);
+	}
 	return true;
 }
 
@@ -174,6 +183,7 @@ int queue_recv(struct queue *q, size_t max,
 	const struct nlmsghdr *nlh;
 	struct queue_pkt pkt;
 	size_t taken = 0;
+	uint64_t now;
 	int n;
 
 	*overrun = false;
@@ -190,11 +200,12 @@ int queue_recv(struct queue *q, size_t max,
 				break;
 			return taken ? (int)taken : -errno;
 		}
+		now = realtime_us();
 		nlh = (const struct nlmsghdr *)q->buf;
 		for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 			if (nlh->nlmsg_type !=
 				    (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET) ||
-			    !parse_packet(nlh, &pkt))
+			    !parse_packet(nlh, &pkt, now))
 				continue;
 			if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
 				q->last_id = pkt.id;

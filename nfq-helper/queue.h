@@ -20,6 +20,7 @@ struct queue_pkt {
 	size_t caplen;
 	size_t len;		/* the whole packet's length */
 	const struct nlattr *ct;	/* NFQA_CT, or NULL */
+	uint64_t arrived_us;	/* when it came in (CLOCK_REALTIME), else received */
 };
 
 struct queue;

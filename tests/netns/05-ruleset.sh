@@ -27,7 +27,7 @@ if [ "$mode" != native ]; then
 		fail "fallback does not feed queue $q with bypass: $rules"
 	[ "$(ip netns exec "$nat" iptables-nft -t mangle -S PREROUTING | grep -c NATT_PIN)" = 1 ] ||
 		fail "reload doubled the jump to NATT_PIN"
-	ip netns exec "$nat" "$RULES/natt-pin-xt" --remove
+	ip netns exec "$nat" "$RULES/natt-pin-load" --remove
 	ip netns exec "$nat" iptables-nft -t mangle -S 2>/dev/null | grep -q NATT_PIN &&
 		fail "--remove left NATT_PIN behind"
 fi
@@ -36,8 +36,8 @@ fi
 native=$(grep 'queue num' "$RULES/natt-pin.nft")
 grep -q 'sport 500 udp length >= 36' <<<"$native" || fail "native 500 rule changed: update the fallback"
 grep -q 'sport 4500 udp length >= 40 @th,64,32 0' <<<"$native" || fail "native 4500 rule changed: update the fallback"
-grep -q -- '--sport 500' "$RULES/natt-pin-xt" && grep -q '=36:65535' "$RULES/natt-pin-xt" &&
-	grep -q -- '--sport 4500' "$RULES/natt-pin-xt" && grep -q '=40:65535&&0>>22&0x3C@8=0' "$RULES/natt-pin-xt" ||
+grep -q -- '--sport 500' "$RULES/natt-pin-load" && grep -q '=36:65535' "$RULES/natt-pin-load" &&
+	grep -q -- '--sport 4500' "$RULES/natt-pin-load" && grep -q '=40:65535&&0>>22&0x3C@8=0' "$RULES/natt-pin-load" ||
 	fail "fallback matches differ from the native rules"
 
 echo "PASS: 05-ruleset ($mode)"

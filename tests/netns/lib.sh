@@ -62,17 +62,12 @@ busywait() {
 
 # native_queue NS: true if the kernel has nft's queue expression
 native_queue() {
-	ip netns exec "$1" "$RULES/natt-pin-xt" --native-queue
+	ip netns exec "$1" "$RULES/natt-pin-load" --native-queue
 }
 
 # load_pin_ruleset NS [FILE]: natt-pin.nft, natively or through the fallback
 load_pin_ruleset() {
-	local ns=$1 file=${2:-$RULES/natt-pin.nft}
-	if native_queue "$ns"; then
-		ip netns exec "$ns" nft -f "$file"
-	else
-		ip netns exec "$ns" "$RULES/natt-pin-xt" "$file"
-	fi
+	ip netns exec "$1" "$RULES/natt-pin-load" "${2:-$RULES/natt-pin.nft}" >/dev/null
 }
 
 # start_helper NS LOG [ARGS...]: nfq-helper in NS; waits until it serves

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nfq-helper --check: what this kernel and ruleset give the daemon, one line
+ * per item, with the remedy where something is missing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <netinet/in.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "check.h"
+#include "ct.h"
+#include "netlink.h"
+#include "nftmap.h"
+#include "queue.h"
+
+#define LOAD_HINT "load it: /usr/share/nfq-helper/natt-pin-load"
+
+struct checker {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	int failed;
+	char rbuf[NL_RECV_SIZE];
+};
+
+static void say(struct checker *c, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(struct checker *c, const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!strcmp(level, "FAIL"))
+		c->failed++;
+	printf("  %-5s ", level);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void count_elem(const struct nftmap_elem *e, void *data)
+{
+	(void)e;
+	(*(uint64_t *)data)++;
+}
+
+/* The map: declared right, how full. False if the daemon could not start. */
+static bool check_map(struct checker *c, const struct nfqh_config *cfg)
+{
+	struct nftmap *m;
+	struct nftmap_info info;
+	const char *why;
+	uint64_t n = 0;
+	int ret;
+
+	ret = nftmap_open(&m, cfg->table, cfg->map);
+	if (ret == 0)
+		ret = nftmap_info(m, &info);
+	if (ret == -EPERM) {
+		say(c, "FAIL", "CAP_NET_ADMIN: missing (run as root or grant the capability)");
+		goto out;
+	}
+	if (ret < 0) {
+		say(c, "FAIL", "map ip %s %s: %s (%s)", cfg->table, cfg->map,
+		    strerror(-ret), LOAD_HINT);
+		goto out;
+	}
+	why = nftmap_check(&info);
+	if (why) {
+		say(c, "FAIL", "map ip %s %s: unsuitable: %s", cfg->table, cfg->map, why);
+		goto out;
+	}
+	ret = nftmap_dump(m, count_elem, &n);
+	say(c, "ok", "map ip %s %s: ipv4_addr . ipv4_addr : ipv4_addr, size %" PRIu32
+	    ", timeout %" PRIu64 " s, %" PRIu64 " pins%s",
+	    cfg->table, cfg->map, info.size, info.timeout_ms / 1000, n,
+	    info.size && n * 10 >= (uint64_t)info.size * 9 ?
+		    " (90% full or more: raise its size)" : "");
+out:
+	nftmap_close(m);
+	return ret == 0 && !why;
+}
+
+struct queue_rules {
+	uint16_t num;
+	unsigned native, xt, xt_other;
+};
+
+/* struct xt_NFQ_info_v1..v3 begin with the queue number */
+static int expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct queue_rules *q = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const uint16_t *info;
+	uint32_t len;
+
+	if (!strcmp(name, "queue") &&
+	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == q->num)
+		q->native++;
+	if (!strcmp(name, "target") &&
+	    !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "NFQUEUE")) {
+		info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
+		if (info && len >= 2 && *info == q->num)
+			q->xt++;
+		else
+			q->xt_other++;
+	}
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		nftnl_expr_foreach(r, expr_cb, data);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static int dump_chain(struct checker *c, const char *table, const char *chain,
+		      struct queue_rules *q)
+{
+	char buf[NL_MSG_SIZE];
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4,
+				    NLM_F_DUMP | NLM_F_ACK, c->seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return nl_request(c->nl, c->portid, nlh, c->rbuf, sizeof(c->rbuf),
+			  rule_cb, q);
+}
+
+static void check_rules(struct checker *c, const struct nfqh_config *cfg)
+{
+	struct queue_rules q = { .num = cfg->queue_num };
+
+	dump_chain(c, cfg->table, "ike_replies", &q);
+	dump_chain(c, "mangle", "NATT_PIN", &q);
+	if (q.native && q.xt)
+		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
+		    "remove one (natt-pin-load --remove)", q.native, q.xt, q.num);
+	else if (q.native)
+		say(c, "ok", "queue rules: %u nft queue rules feed queue %u", q.native, q.num);
+	else if (q.xt)
+		say(c, "ok", "queue rules: %u iptables-nft NFQUEUE rules (mangle NATT_PIN) feed queue %u",
+		    q.xt, q.num);
+	else
+		say(c, "FAIL", "queue rules: none feeds queue %u%s (%s)", q.num,
+		    q.xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
+}
+
+/*
+ * A batch without its end message is checked by the kernel and then undone
+ * (as `nft -c` does): the rule's answer tells if the queue expression exists.
+ */
+static void check_native_queue(struct checker *c)
+{
+	char buf[4 * NL_MSG_SIZE], *p = buf;
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e = nftnl_expr_alloc("queue");
+	struct nlmsghdr *nlh;
+	uint32_t seq = c->seq;
+	int ret = -ENOMEM, answers = 0, err = 0, n;
+
+	if (!t || !ch || !r || !e)
+		goto out;
+	nlh = nftnl_batch_begin(p, seq++);
+	p += nlh->nlmsg_len;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, "natt_pin_check");
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWTABLE, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq++);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	p += nlh->nlmsg_len;
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, "natt_pin_check");
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, "c");
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq++);
+	nftnl_chain_nlmsg_build_payload(nlh, ch);
+	p += nlh->nlmsg_len;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, 0);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, NFT_QUEUE_FLAG_BYPASS);
+	nftnl_rule_add_expr(r, e);
+	e = NULL;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "natt_pin_check");
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "c");
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	p += nlh->nlmsg_len;
+	c->seq = seq;
+	ret = mnl_socket_sendto(c->nl, buf, p - buf) < 0 ? -errno : 0;
+	while (ret == 0 && answers < 3) {
+		n = mnl_socket_recvfrom(c->nl, c->rbuf, sizeof(c->rbuf));
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		for (nlh = (struct nlmsghdr *)c->rbuf; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			answers++;
+			if (nlh->nlmsg_seq == seq - 1)
+				err = nl_error(nlh);
+		}
+	}
+out:
+	if (ret < 0)
+		say(c, "warn", "nft queue expression: could not tell (%s)", strerror(-ret));
+	else if (err == 0)
+		say(c, "ok", "nft queue expression: available (natt-pin.nft loads as it is)");
+	else
+		say(c, "info", "nft queue expression: not in this kernel (CONFIG_NFT_QUEUE; %s): "
+		    "natt-pin-load feeds the queue through iptables-nft instead", strerror(-err));
+	if (e)
+		nftnl_expr_free(e);
+	nftnl_rule_free(r);
+	nftnl_chain_free(ch);
+	nftnl_table_free(t);
+}
+
+static void check_queue(struct checker *c, const struct nfqh_config *cfg)
+{
+	struct queue *q;
+	bool ct_attached;
+	uint16_t probe = cfg->queue_num == 65535 ? 65534 : 65535;
+	int ret;
+
+	ret = queue_open(&q, cfg->queue_num, &ct_attached);
+	if (ret == 0) {
+		queue_close(q);
+		say(c, "ok", "queue %u: free", cfg->queue_num);
+	} else if (ret == -EPERM) {
+		say(c, "info", "queue %u: bound by another process (a running nfq-helper?)",
+		    cfg->queue_num);
+	} else {
+		say(c, "FAIL", "queue %u: %s", cfg->queue_num, strerror(-ret));
+		return;
+	}
+	/* conntrack attachment is a kernel feature: ask on a spare queue */
+	ret = queue_open(&q, probe, &ct_attached);
+	if (ret < 0) {
+		say(c, "warn", "conntrack in queued packets: could not tell (queue %u: %s)",
+		    probe, strerror(-ret));
+		return;
+	}
+	queue_close(q);
+	if (ct_attached)
+		say(c, "ok", "conntrack in queued packets: yes (no lookups needed)");
+	else
+		say(c, "info", "conntrack in queued packets: no (CONFIG_NETFILTER_NETLINK_GLUE_CT): "
+		    "one ctnetlink lookup per IKE answer instead");
+}
+
+static void check_ctnetlink(struct checker *c)
+{
+	struct ct_sock *cs;
+	struct ct_query q = { .reply = { .src = htonl(0x7f000001),
+					 .dst = htonl(0x7f000001),
+					 .sport = 9, .dport = 9,
+					 .proto = IPPROTO_UDP } };
+	int ret;
+
+	ret = ct_open(&cs);
+	if (ret == 0)
+		ret = ct_lookup(cs, &q, 1);
+	if (ret == 0 && (q.err == 0 || q.err == -ENOENT))
+		say(c, "ok", "ctnetlink: answers lookups");
+	else
+		say(c, "FAIL", "ctnetlink: %s (needs nf_conntrack_netlink)",
+		    strerror(ret ? -ret : -q.err));
+	ct_close(cs);
+}
+
+int check_run(const struct nfqh_config *cfg)
+{
+	struct checker c = { .seq = time(NULL) };
+	int ret;
+
+	printf("nfq-helper --check: table ip %s, map %s, queue %u\n", cfg->table,
+	       cfg->map, cfg->queue_num);
+	ret = nl_open(NETLINK_NETFILTER, &c.nl, &c.portid);
+	if (ret < 0) {
+		say(&c, "FAIL", "netlink: %s", strerror(-ret));
+		return 1;
+	}
+	if (check_map(&c, cfg)) {
+		check_rules(&c, cfg);
+		check_native_queue(&c);
+		check_queue(&c, cfg);
+		check_ctnetlink(&c);
+	}
+	mnl_socket_close(c.nl);
+	printf("%s\n", c.failed ? "not ready: see FAIL above" :
+				  "ready: nfq-helper can serve");
+	return c.failed ? 1 : 0;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Counters: the verdict latency histogram, log lines, Prometheus text. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stats.h"
+
+static size_t bucket_of(uint64_t us)
+{
+	if (us < LAT_FINE)
+		return us;
+	if (us < LAT_FINE + (uint64_t)LAT_COARSE * 100)
+		return LAT_FINE + (us - LAT_FINE) / 100;
+	return LAT_BUCKETS - 1;
+}
+
+/* The upper edge of bucket i, in us. */
+static uint64_t bucket_top(size_t i)
+{
+	if (i < LAT_FINE)
+		return i + 1;
+	return LAT_FINE + (i - LAT_FINE + 1) * 100;
+}
+
+void stats_latency(struct nfqh_stats *s, uint64_t us)
+{
+	s->latency[bucket_of(us)]++;
+	s->latency_sum_us += us;
+}
+
+static uint64_t latency_count(const struct nfqh_stats *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < LAT_BUCKETS; i++)
+		n += s->latency[i];
+	return n;
+}
+
+uint64_t stats_percentile(const struct nfqh_stats *s, double q)
+{
+	uint64_t n = latency_count(s), want, seen = 0;
+
+	if (!n)
+		return 0;
+	want = (uint64_t)(q * n);
+	if (want >= n)
+		want = n - 1;
+	for (size_t i = 0; i < LAT_BUCKETS; i++) {
+		seen += s->latency[i];
+		if (seen > want)
+			return bucket_top(i);
+	}
+	return bucket_top(LAT_BUCKETS - 1);
+}
+
+void stats_log(const struct nfqh_stats *s)
+{
+	log_info("stats: packets %" PRIu64 ", accepted %" PRIu64
+		 ", ike ok %" PRIu64 ", ike rejected %" PRIu64
+		 ", not ike %" PRIu64 ", esp %" PRIu64 ", keepalives %" PRIu64,
+		 s->packets, s->verdicts, s->ike_ok, s->ike_rejected,
+		 s->not_ike, s->esp, s->keepalives);
+	log_info("stats: pins added %" PRIu64 ", refreshed %" PRIu64
+		 ", conflicts %" PRIu64 ", map full %" PRIu64
+		 ", map errors %" PRIu64 ", ct misses %" PRIu64
+		 ", ct errors %" PRIu64,
+		 s->pins_added, s->pins_refreshed, s->pin_conflicts,
+		 s->map_full, s->map_errors, s->ct_miss, s->ct_errors);
+	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
+		 ", transactions %" PRIu64 ", queue overruns %" PRIu64
+		 ", verdict latency p50 %" PRIu64 " us, p99 %" PRIu64
+		 " us, p99.9 %" PRIu64 " us",
+		 s->batches, s->batch_max, s->transactions, s->overruns,
+		 stats_percentile(s, 0.5), stats_percentile(s, 0.99),
+		 stats_percentile(s, 0.999));
+}
+
+static void counter(FILE *f, const char *name, const char *help,
+		    const char *label, uint64_t v)
+{
+	if (help)
+		fprintf(f, "# HELP nfq_helper_%s %s\n# TYPE nfq_helper_%s counter\n",
+			name, help, name);
+	fprintf(f, "nfq_helper_%s%s %" PRIu64 "\n", name, label ? label : "", v);
+}
+
+void stats_prometheus(const struct nfqh_stats *s, FILE *f)
+{
+	static const uint64_t edges[] = { 10, 20, 50, 100, 200, 500, 1000,
+					  2000, 5000, 10000, 100000 };
+	uint64_t below = 0;
+	size_t i = 0, e;
+
+	counter(f, "packets_total", "Queued packets taken.", NULL, s->packets);
+	counter(f, "verdicts_total", "Packets accepted (all of them).", NULL, s->verdicts);
+	counter(f, "packets_skipped_total", "Queued packets that could not pin, by reason.",
+		"{reason=\"not_ike\"}", s->not_ike);
+	counter(f, "packets_skipped_total", NULL, "{reason=\"ike_malformed\"}", s->ike_rejected);
+	counter(f, "packets_skipped_total", NULL, "{reason=\"esp\"}", s->esp);
+	counter(f, "packets_skipped_total", NULL, "{reason=\"keepalive\"}", s->keepalives);
+	counter(f, "packets_skipped_total", NULL, "{reason=\"no_nat_flow\"}", s->ct_miss);
+	counter(f, "packets_skipped_total", NULL, "{reason=\"ct_error\"}", s->ct_errors);
+	counter(f, "ike_ok_total", "Well-formed IKE answers.", NULL, s->ike_ok);
+	counter(f, "pins_total", "Pin outcomes.", "{outcome=\"added\"}", s->pins_added);
+	counter(f, "pins_total", NULL, "{outcome=\"refreshed\"}", s->pins_refreshed);
+	counter(f, "pins_total", NULL, "{outcome=\"conflict\"}", s->pin_conflicts);
+	counter(f, "pins_total", NULL, "{outcome=\"map_full\"}", s->map_full);
+	counter(f, "pins_total", NULL, "{outcome=\"error\"}", s->map_errors);
+	counter(f, "transactions_total", "nftables transactions sent.", NULL, s->transactions);
+	counter(f, "batches_total", "Wakeups that took packets.", NULL, s->batches);
+	counter(f, "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",
+		NULL, s->overruns);
+	fprintf(f, "# HELP nfq_helper_batch_max Largest batch taken in one wakeup.\n"
+		   "# TYPE nfq_helper_batch_max gauge\nnfq_helper_batch_max %" PRIu64 "\n",
+		s->batch_max);
+	fprintf(f, "# HELP nfq_helper_verdict_latency_seconds From the packet's arrival to its verdict.\n"
+		   "# TYPE nfq_helper_verdict_latency_seconds histogram\n");
+	for (e = 0; e < sizeof(edges) / sizeof(edges[0]); e++) {
+		for (; i < LAT_BUCKETS && bucket_top(i) <= edges[e]; i++)
+			below += s->latency[i];
+		fprintf(f, "nfq_helper_verdict_latency_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			edges[e] / 1e6, below);
+	}
+	fprintf(f, "nfq_helper_verdict_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		   "nfq_helper_verdict_latency_seconds_sum %g\n"
+		   "nfq_helper_verdict_latency_seconds_count %" PRIu64 "\n",
+		latency_count(s), s->latency_sum_us / 1e6, latency_count(s));
+}
+
+int stats_write(const struct nfqh_stats *s, const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	stats_prometheus(s, f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Counters and the verdict latency histogram; their log and Prometheus forms. */
+#ifndef NFQH_STATS_H
+#define NFQH_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* latency buckets: 1 us wide to 1 ms, then 100 us wide to 100 ms, then one */
+#define LAT_FINE 1000
+#define LAT_COARSE 990
+#define LAT_BUCKETS (LAT_FINE + LAT_COARSE + 1)
+
+struct nfqh_stats {
+	uint64_t packets;	/* queued packets received */
+	uint64_t verdicts;	/* packets accepted */
+	uint64_t not_ike;	/* not IPv4/UDP from 500 or 4500 */
+	uint64_t ike_rejected;	/* IKE-like but malformed or unpinnable */
+	uint64_t keepalives;
+	uint64_t esp;
+	uint64_t ike_ok;
+	uint64_t ct_miss;	/* no conntrack entry, or not a source-NATed flow */
+	uint64_t ct_errors;
+	uint64_t pins_added;
+	uint64_t pins_refreshed;
+	uint64_t pin_conflicts;
+	uint64_t map_full;
+	uint64_t map_errors;
+	uint64_t transactions;
+	uint64_t overruns;	/* ENOBUFS on the queue socket */
+	uint64_t batches;
+	uint64_t batch_max;
+	uint64_t latency[LAT_BUCKETS];	/* verdict latency, see LAT_* */
+	uint64_t latency_sum_us;
+};
+
+/* Counts one verdict that came us microseconds after the packet arrived. */
+void stats_latency(struct nfqh_stats *s, uint64_t us);
+
+/* The latency below which a fraction q (0..1) of verdicts came, in us. */
+uint64_t stats_percentile(const struct nfqh_stats *s, double q);
+
+/* Three info lines: packets, pins, batches and latency. */
+void stats_log(const struct nfqh_stats *s);
+
+/* Prometheus text exposition (version 0.0.4). */
+void stats_prometheus(const struct nfqh_stats *s, FILE *f);
+
+/* Writes stats_prometheus() to path through a temporary file and a rename. */
+int stats_write(const struct nfqh_stats *s, const char *path);
+
+#endif

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nfq-helper --status: pins (inner, gateway, pool, time left) and counters. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "nftmap.h"
+#include "status.h"
+
+static void print_pin(const struct nftmap_elem *e, void *data)
+{
+	char a[3][INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &e->inner, a[0], sizeof(a[0]));
+	inet_ntop(AF_INET, &e->gateway, a[1], sizeof(a[1]));
+	inet_ntop(AF_INET, &e->pool, a[2], sizeof(a[2]));
+	printf("%-15s  %-15s  %-15s  %8" PRIu64 "\n", a[0], a[1], a[2],
+	       e->expires_ms / 1000);
+	(*(uint64_t *)data)++;
+}
+
+static void print_metrics(const char *path)
+{
+	char line[512];
+	struct stat st;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		printf("\ncounters: %s: %s (is nfq-helper running with -M %s?)\n",
+		       path, strerror(errno), path);
+		return;
+	}
+	if (fstat(fileno(f), &st) == 0)
+		printf("\ncounters (%s, written %lld s ago):\n", path,
+		       (long long)(time(NULL) - st.st_mtime));
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#')
+			printf("  %s", line);
+	fclose(f);
+}
+
+int status_run(const struct nfqh_config *cfg)
+{
+	struct nftmap *m;
+	uint64_t n = 0;
+	int ret;
+
+	ret = nftmap_open(&m, cfg->table, cfg->map);
+	if (ret == 0) {
+		printf("%-15s  %-15s  %-15s  %8s\n", "inner host", "gateway",
+		       "pool address", "left (s)");
+		ret = nftmap_dump(m, print_pin, &n);
+		nftmap_close(m);
+	}
+	if (ret < 0) {
+		fprintf(stderr, "nfq-helper: map ip %s %s: %s\n", cfg->table,
+			cfg->map, strerror(-ret));
+		return 1;
+	}
+	printf("%" PRIu64 " pins in map ip %s %s\n", n, cfg->table, cfg->map);
+	print_metrics(cfg->metrics ? cfg->metrics : STATUS_METRICS_DEFAULT);
+	return 0;
+}

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# What an operator runs: --check before and after the ruleset (exit status,
+# the FAIL line with its remedy, no trace left by its probes); readiness
+# reported to systemd only once the queue is bound; the metrics file in
+# Prometheus text; --status listing the live pins and the counters.
+source "$(dirname "$0")/lib.sh"
+
+setup_topology
+start_gateway "$WORK/gw.log"
+chk() { out=$(ip netns exec "$nat" "$HELPER" --check "$@" 2>&1); rc=$?; }
+
+chk
+[ "$rc" = 1 ] || fail "--check without a ruleset: exit $rc"
+grep -q "FAIL  map ip natt_pin pins: No such file or directory (load it: /usr/share/nfq-helper/natt-pin-load)" <<<"$out" ||
+	fail "--check without a ruleset: $out"
+
+load_pin_ruleset "$nat" || fail "ruleset"
+tables=$(ip netns exec "$nat" nft list tables)
+chk
+[ "$rc" = 0 ] || fail "--check with the ruleset: exit $rc: $out"
+grep -q "ok    queue rules: 2 .* feed queue 0" <<<"$out" || fail "--check rules: $out"
+grep -q "ok    ctnetlink: answers lookups" <<<"$out" || fail "--check ctnetlink: $out"
+grep -q "conntrack in queued packets: " <<<"$out" || fail "--check GLUE_CT: $out"
+grep -q "nft queue expression: " <<<"$out" || fail "--check nft queue: $out"
+[ "$(ip netns exec "$nat" nft list tables)" = "$tables" ] || fail "--check left tables behind"
+chk -q 7
+[ "$rc" = 1 ] && grep -q "FAIL  queue rules: none feeds queue 7" <<<"$out" ||
+	fail "--check of a queue no rule feeds: $out"
+echo "--check: not ready without the ruleset, ready with it"
+
+# readiness: READY=1 comes after the queue is bound
+ip netns exec "$nat" "$BUILD/tools/sdlisten" "$WORK/notify" READY=1 >"$WORK/notify.log" &
+PIDS+=($!)
+busywait 3000 grep -q listening "$WORK/notify.log" || fail "sdlisten"
+NOTIFY_SOCKET=$WORK/notify start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics.prom"
+busywait 3000 grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 sent"
+chk
+grep -q "info  queue 0: bound by another process" <<<"$out" || fail "--check with a helper running: $out"
+
+ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n 3 >/dev/null || fail "IKE"
+kill -USR1 "$HELPER_PID"
+busywait 3000 grep -q 'nfq_helper_pins_total{outcome="added"} 3$' "$WORK/metrics.prom" ||
+	fail "metrics: $(cat "$WORK/metrics.prom" 2>&1)"
+grep -q '^# TYPE nfq_helper_verdict_latency_seconds histogram$' "$WORK/metrics.prom" &&
+	grep -q '^nfq_helper_verdict_latency_seconds_count 6$' "$WORK/metrics.prom" ||
+	fail "latency histogram: $(grep latency "$WORK/metrics.prom")"
+bad=$(grep -v '^#' "$WORK/metrics.prom" | grep -cvE '^nfq_helper_[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$')
+[ "$bad" = 0 ] || fail "metrics lines not in Prometheus text format"
+
+out=$(ip netns exec "$nat" "$HELPER" --status -M "$WORK/metrics.prom")
+for i in 1 2 3; do
+	grep -qE "^100\.64\.1\.$i +203\.0\.113\.2 +198\.51\.100\.[1-4] +3[56][0-9]{2}$" <<<"$out" ||
+		fail "--status lacks the pin of 100.64.1.$i: $out"
+done
+grep -q '^3 pins in map ip natt_pin pins$' <<<"$out" && grep -q 'pins_total{outcome="added"} 3' <<<"$out" ||
+	fail "--status: $out"
+echo "readiness after bind; metrics in Prometheus text; --status shows 3 pins and the counters"
+echo "PASS: 50-operations"
