@@ -4,11 +4,12 @@ PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/nfq-helper
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 BUILD ?= build
 
 DEPS := libmnl libnftnl libnetfilter_queue
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -91,11 +92,23 @@ install: $(BUILD)/nfq-helper
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(DATADIR)/natt-pin.nft
 	install -D -m 0755 nft-rules/natt-pin-load $(DESTDIR)$(DATADIR)/natt-pin-load
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
+	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(SYSCONFDIR)/nfq-helper/natt-pin.nft
+
+# the Debian package, from the files git tracks, into $(BUILD)/deb
+DEB_SRC = $(BUILD)/deb/nfq-helper
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_SRC)
+	git ls-files -z | xargs -0 cp --parents -t $(DEB_SRC)
+	cp -r packaging/debian $(DEB_SRC)/debian
+	cp packaging/nfq-helper.service packaging/nfq-helper.default $(DEB_SRC)/debian/
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info $(BUILD)/deb/*.changes
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed install clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed install deb clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -29,31 +29,41 @@ chk -q 7
 	fail "--check of a queue no rule feeds: $out"
 echo "--check: not ready without the ruleset, ready with it"
 
-# readiness: READY=1 comes after the queue is bound
+# readiness: READY=1 comes after the queue is bound. The helper runs as the
+# service runs it: an unprivileged user (DynamicUser=) with CAP_NET_ADMIN
+# alone (AmbientCapabilities=), writing its metrics to its own directory
+chmod 755 "$WORK"
+mkdir -m 700 "$WORK/run" && chown 65534:65534 "$WORK/run"
 ip netns exec "$nat" "$BUILD/tools/sdlisten" "$WORK/notify" READY=1 >"$WORK/notify.log" &
 PIDS+=($!)
 busywait 3000 grep -q listening "$WORK/notify.log" || fail "sdlisten"
-NOTIFY_SOCKET=$WORK/notify start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics.prom"
-busywait 3000 grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 sent"
+chmod 666 "$WORK/notify"
+NOTIFY_SOCKET=$WORK/notify ip netns exec "$nat" setpriv --reuid=65534 --regid=65534 \
+	--clear-groups --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
+	--bounding-set=-all,+net_admin "$HELPER" -M "$WORK/run/metrics.prom" >"$WORK/helper.log" 2>&1 &
+HELPER_PID=$!
+PIDS+=($HELPER_PID)
+busywait 3000 grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 sent: $(cat "$WORK/helper.log")"
+grep -q "queue 0 bound" "$WORK/helper.log" || fail "READY=1 before the queue was bound"
 chk
 grep -q "info  queue 0: bound by another process" <<<"$out" || fail "--check with a helper running: $out"
 
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n 3 >/dev/null || fail "IKE"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'nfq_helper_pins_total{outcome="added"} 3$' "$WORK/metrics.prom" ||
-	fail "metrics: $(cat "$WORK/metrics.prom" 2>&1)"
-grep -q '^# TYPE nfq_helper_verdict_latency_seconds histogram$' "$WORK/metrics.prom" &&
-	grep -q '^nfq_helper_verdict_latency_seconds_count 6$' "$WORK/metrics.prom" ||
-	fail "latency histogram: $(grep latency "$WORK/metrics.prom")"
-bad=$(grep -v '^#' "$WORK/metrics.prom" | grep -cvE '^nfq_helper_[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$')
+busywait 3000 grep -q 'nfq_helper_pins_total{outcome="added"} 3$' "$WORK/run/metrics.prom" ||
+	fail "metrics: $(cat "$WORK/run/metrics.prom" 2>&1)"
+grep -q '^# TYPE nfq_helper_verdict_latency_seconds histogram$' "$WORK/run/metrics.prom" &&
+	grep -q '^nfq_helper_verdict_latency_seconds_count 6$' "$WORK/run/metrics.prom" ||
+	fail "latency histogram: $(grep latency "$WORK/run/metrics.prom")"
+bad=$(grep -v '^#' "$WORK/run/metrics.prom" | grep -cvE '^nfq_helper_[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$')
 [ "$bad" = 0 ] || fail "metrics lines not in Prometheus text format"
 
-out=$(ip netns exec "$nat" "$HELPER" --status -M "$WORK/metrics.prom")
+out=$(ip netns exec "$nat" "$HELPER" --status -M "$WORK/run/metrics.prom")
 for i in 1 2 3; do
 	grep -qE "^100\.64\.1\.$i +203\.0\.113\.2 +198\.51\.100\.[1-4] +3[56][0-9]{2}$" <<<"$out" ||
 		fail "--status lacks the pin of 100.64.1.$i: $out"
 done
 grep -q '^3 pins in map ip natt_pin pins$' <<<"$out" && grep -q 'pins_total{outcome="added"} 3' <<<"$out" ||
 	fail "--status: $out"
-echo "readiness after bind; metrics in Prometheus text; --status shows 3 pins and the counters"
+echo "as nobody with CAP_NET_ADMIN only: readiness after bind, 3 pins made; metrics in Prometheus text; --status shows the pins and counters"
 echo "PASS: 50-operations"
