@@ -21,7 +21,7 @@
 #include "stats.h"
 #include "status.h"
 
-#define RULESET_HINT "load the ruleset first: nft -f /usr/share/nfq-helper/natt-pin.nft"
+#define RULESET_HINT "load the ruleset first: /usr/share/nfq-helper/natt-pin-load"
 
 static volatile sig_atomic_t quit, dump_stats;
 
