@@ -68,6 +68,15 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/obj/tests/tools/peer.o $
 
 unit-tests: $(TESTS)
 
+BENCH_TOOLS := $(BUILD)/tools/ikeload $(BUILD)/tools/mapfill
+$(BUILD)/tools/ikeload $(BUILD)/tools/mapfill: $(BUILD)/tools/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the benchmarks (root): a table, CSV and a plot in $(BUILD)/bench
+bench: all $(BENCH_TOOLS)
+	$(Q)tests/bench/run
+
 # unit tests: no root, no network
 check: $(TESTS)
 	$(Q)tests/unit/run $(TESTS)
@@ -108,7 +117,7 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed install deb clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed bench install deb clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

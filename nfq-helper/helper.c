@@ -133,7 +133,15 @@ static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 static void on_packet(const struct queue_pkt *pkt, void *data)
 {
 	struct helper *h = data;
-	struct job *job = &h->jobs[h->njobs++];
+	struct job *job;
+
+	/* one netlink read never holds more packets than asked for; were it
+	 * to, the extra ones are accepted with the batch, unpinned */
+	if (h->njobs == h->batch_max) {
+		h->stats.packets++;
+		return;
+	}
+	job = &h->jobs[h->njobs++];
 
 	helper_classify(h, pkt->payload, pkt->caplen, pkt->len, pkt->ct, job);
 	job->arrived_us = pkt->arrived_us;
@@ -318,6 +326,7 @@ void helper_run(struct helper *h)
 		return;
 	}
 	h->stats.verdicts += n;
+	log_flush();
 	now = realtime_us();
 	for (i = 0; i < h->njobs; i++)
 		stats_latency(&h->stats, now > h->jobs[i].arrived_us ?

@@ -21,6 +21,13 @@ void log_init(enum log_dest d, int verbose)
 	journal = getenv("JOURNAL_STREAM") != NULL;
 	if (dest == LOG_TO_SYSLOG)
 		openlog("nfq-helper", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	/* a write per line costs a system call per pin under load */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+}
+
+void log_flush(void)
+{
+	fflush(stderr);
 }
 
 bool log_debug_enabled(void)
@@ -46,6 +53,8 @@ static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 		if (suffix)
 			fprintf(stderr, ": %s", suffix);
 		fputc('\n', stderr);
+		if (pri <= LOG_ERR)
+			fflush(stderr);
 	}
 	errno = saved;
 }

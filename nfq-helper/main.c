@@ -139,6 +139,7 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 		if (dump_stats) {
 			dump_stats = 0;
 			stats_log(&h->stats);
+			log_flush();
 			write_metrics(h, metrics);
 		}
 		if (metrics && time(NULL) >= next) {
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 
+	log_flush();
 	write_metrics(&h, cfg.metrics);
 	notify("READY=1\nSTATUS=serving queue");
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Netlink socket set-up shared by queue, ct and nftmap. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -74,26 +76,47 @@ int nl_reserve(char **buf, size_t *size, size_t need)
 	return 0;
 }
 
+/* Answers are small: the receive buffer is cut into slots for recvmmsg. */
+#define NL_SLOT 4096
+
 int nl_collect(struct mnl_socket *nl, uint32_t portid, char *rbuf,
 	       size_t rsize, size_t n,
 	       size_t (*take)(const struct nlmsghdr *nlh, void *data),
 	       void *data)
 {
+	struct mmsghdr mm[NL_RECV_SIZE / NL_SLOT];
+	struct iovec iov[NL_RECV_SIZE / NL_SLOT];
+	size_t slots = rsize / NL_SLOT, answered = 0;
 	const struct nlmsghdr *nlh;
-	size_t answered = 0;
-	int got;
+	int got, i, len;
 
+	if (slots > NL_RECV_SIZE / NL_SLOT)
+		slots = NL_RECV_SIZE / NL_SLOT;
 	while (answered < n) {
-		got = mnl_socket_recvfrom(nl, rbuf, rsize);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < (int)slots; i++) {
+			iov[i].iov_base = rbuf + i * NL_SLOT;
+			iov[i].iov_len = NL_SLOT;
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		/* one syscall for all the answers already queued */
+		got = recvmmsg(mnl_socket_get_fd(nl), mm, slots, MSG_WAITFORONE,
+			       NULL);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		nlh = (const struct nlmsghdr *)rbuf;
-		for (; mnl_nlmsg_ok(nlh, got); nlh = mnl_nlmsg_next(nlh, &got))
-			if (nlh->nlmsg_pid == portid)
-				answered += take(nlh, data);
+		for (i = 0; i < got; i++) {
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+				return -EMSGSIZE;
+			len = mm[i].msg_len;
+			nlh = iov[i].iov_base;
+			for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+				if (nlh->nlmsg_pid == portid)
+					answered += take(nlh, data);
+		}
 	}
 	return 0;
 }

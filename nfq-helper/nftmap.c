@@ -171,10 +171,10 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
 		nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, NFPROTO_IPV4,
-					    NLM_F_CREATE | NLM_F_ACK |
+					    NLM_F_CREATE |
 						    (pins[i]->state == PIN_TRY_CREATE ?
-							     NLM_F_EXCL :
-							     0),
+							     NLM_F_EXCL : 0) |
+						    (i == n - 1 ? NLM_F_ACK : 0),
 					    seq + 1 + i);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		p += nlh->nlmsg_len;
@@ -210,7 +210,8 @@ static size_t take_ack(const struct nlmsghdr *nlh, void *data)
 		return 0;
 	c->pins[i - 1]->err = -err;
 	c->failed |= err != 0;
-	return 1;
+	/* the last element's answer comes last: the batch is done */
+	return i == c->n ? c->n : 0;
 }
 
 int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
@@ -237,10 +238,12 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 		return -errno;
 
 	/*
-	 * Every element carries NLM_F_ACK, so each gets one answer, errors
-	 * included: the kernel goes on through the batch after an error and
-	 * only then aborts it. A refusal of the whole batch (no permission,
-	 * no memory) comes as one error on the batch's first message.
+	 * The kernel answers every element that fails, goes on through the
+	 * batch, and only then applies or aborts it, delivering the answers in
+	 * order. So the last element carries NLM_F_ACK: its answer, success
+	 * or not, closes the batch, and elements that sent none succeeded. A
+	 * refusal of the whole batch (no permission, no memory) comes as one
+	 * error on the batch's first message.
 	 */
 	ret = nl_collect(m->nl, m->portid, m->rbuf, sizeof(m->rbuf), n,
 			 take_ack, &c);
@@ -248,7 +251,7 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 		ret = c.batch_err;
 	for (i = 0; i < n; i++)
 		if (pins[i]->err == -EINPROGRESS)
-			pins[i]->err = ret < 0 ? -ret : EBADMSG;
+			pins[i]->err = ret < 0 ? -ret : 0;
 	*committed = ret == 0 && !c.failed;
 	return ret;
 }

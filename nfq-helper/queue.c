@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* NFQUEUE with libnetfilter_queue's nfq_nlmsg_* helpers over libmnl. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <endian.h>
 #include <arpa/inet.h>
@@ -19,6 +21,8 @@
 
 /* a whole packet message: headers, attributes, the copied bytes */
 #define QUEUE_MSG_SIZE (QUEUE_COPY_RANGE + NL_MSG_SIZE / 2)
+/* packets taken per recvmmsg() */
+#define QUEUE_SLOTS 64
 /* the kernel's queue can hold this much; the socket must too */
 #define QUEUE_RCVBUF (QUEUE_MAXLEN * 2048)
 
@@ -31,7 +35,9 @@ struct queue {
 	bool serving;	/* non-blocking, packets may be held */
 	uint32_t last_id;	/* highest id received, not yet accepted */
 	bool held;
-	char buf[QUEUE_MSG_SIZE];
+	struct mmsghdr mm[QUEUE_SLOTS];
+	struct iovec iov[QUEUE_SLOTS];
+	char buf[QUEUE_SLOTS][QUEUE_MSG_SIZE];
 };
 
 /* Sends one config message with an ACK and returns the kernel's answer. */
@@ -182,14 +188,24 @@ int queue_recv(struct queue *q, size_t max,
 {
 	const struct nlmsghdr *nlh;
 	struct queue_pkt pkt;
-	size_t taken = 0;
+	size_t taken = 0, want;
 	uint64_t now;
-	int n;
+	int got, i, n;
 
 	*overrun = false;
 	while (taken < max) {
-		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
-		if (n < 0) {
+		want = max - taken < QUEUE_SLOTS ? max - taken : QUEUE_SLOTS;
+		for (i = 0; i < (int)want; i++) {
+			q->iov[i].iov_base = q->buf[i];
+			q->iov[i].iov_len = sizeof(q->buf[i]);
+			memset(&q->mm[i], 0, sizeof(q->mm[i]));
+			q->mm[i].msg_hdr.msg_iov = &q->iov[i];
+			q->mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		/* many packets per system call: they are what costs here */
+		got = recvmmsg(mnl_socket_get_fd(q->nl), q->mm, want,
+			       MSG_DONTWAIT, NULL);
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
@@ -201,19 +217,24 @@ int queue_recv(struct queue *q, size_t max,
 			return taken ? (int)taken : -errno;
 		}
 		now = realtime_us();
-		nlh = (const struct nlmsghdr *)q->buf;
-		for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
-			if (nlh->nlmsg_type !=
-				    (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET) ||
-			    !parse_packet(nlh, &pkt, now))
-				continue;
-			if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
-				q->last_id = pkt.id;
-			q->held = true;
-			if (cb)
-				cb(&pkt, data);
-			taken++;
+		for (i = 0; i < got; i++) {
+			n = q->mm[i].msg_len;
+			nlh = (const struct nlmsghdr *)q->buf[i];
+			for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+				if (nlh->nlmsg_type !=
+					    (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET) ||
+				    !parse_packet(nlh, &pkt, now))
+					continue;
+				if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
+					q->last_id = pkt.id;
+				q->held = true;
+				if (cb)
+					cb(&pkt, data);
+				taken++;
+			}
 		}
+		if (got < (int)want)
+			break;	/* drained */
 	}
 	return taken;
 }

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The benchmarks' topology: subscribers (every address of 100.80.0.0/12) ->
+# NAT (pool of four, per connection) -> gateways (every address of
+# 203.0.113.128/25, answered by ikeload). Needs ../netns/lib.sh.
+source "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
+IKELOAD=$BUILD/tools/ikeload
+MAPFILL=$BUILD/tools/mapfill
+GWS=203.0.113.128
+
+setup_bench() {
+	setup_topology
+	ip -n "$sub" route add local 100.80.0.0/12 dev lo
+	ip -n "$nat" route add 100.80.0.0/12 via 100.64.0.2
+	ip -n "$nat" route add 203.0.113.128/25 via $GW_ADDR
+	ip -n "$gw" route add local 203.0.113.128/25 dev lo
+	# rp_filter would drop answers from AnyIP addresses on some setups
+	for ns in "$sub" "$nat" "$gw"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
+	done
+	ip netns exec "$nat" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30
+	ip netns exec "$gw" "$IKELOAD" gateway >"$WORK/ikeload-gw.log" 2>&1 &
+	PIDS+=($!)
+}
+
+# flows_gone: no conntrack entries left in the NAT (between steps)
+flush_flows() { ip netns exec "$nat" conntrack -F >/dev/null 2>&1; }
+
+# offer FIRST_INDEX COUNT RATE: IKE load from 100.80.0.0 + FIRST_INDEX on
+offer() {
+	local a=$((0x64500000 + $1))
+	ip netns exec "$sub" "$IKELOAD" client -g $GWS -f \
+		"$((a >> 24 & 255)).$((a >> 16 & 255)).$((a >> 8 & 255)).$((a & 255))" \
+		-n "$2" -r "$3"
+}
+
+# queue_drops: packets the queue could not hold or deliver, so far
+queue_drops() {
+	ip netns exec "$nat" awk '{ d += $6 + $7 } END { print d + 0 }' \
+		/proc/net/netfilter/nfnetlink_queue 2>/dev/null || echo 0
+}
+
+# rss_kib PID
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
