@@ -230,10 +230,19 @@ static int client(int argc, char **argv)
 			stats_latency(&rtt, (now_ns() - ts) / 1000);
 			got++;
 		}
-		if (n <= 0 && sent == count) {
+		if (n > 0)
+			continue;
+		/* nothing to read: sleep until the next send is due or an
+		 * answer comes, so that the load does not eat a core itself */
+		{
 			struct pollfd p = { .fd = fd, .events = POLLIN };
+			uint64_t next = sent < count ?
+				start + (sent * 1000000000ULL) / rate : now_ns() + 10000000;
+			int64_t wait = (int64_t)(next - now_ns());
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = wait > 0 ? wait : 0 };
 
-			poll(&p, 1, 10);
+			if (wait > 0)
+				ppoll(&p, 1, &ts, NULL);
 		}
 	}
 	t = now_ns() - start;
