@@ -82,7 +82,7 @@ check: $(TESTS)
 	$(Q)tests/unit/run $(TESTS)
 
 # the whole suite: unit tests and the network-namespace tests (root)
-test: all $(TESTS)
+test: all $(TESTS) $(BENCH_TOOLS)
 	$(Q)tests/run-all $(TESTS)
 
 check-netns: all

@@ -25,10 +25,22 @@ setup_bench() {
 # flows_gone: no conntrack entries left in the NAT (between steps)
 flush_flows() { ip netns exec "$nat" conntrack -F >/dev/null 2>&1; }
 
-# offer FIRST_INDEX COUNT RATE: IKE load from 100.80.0.0 + FIRST_INDEX on
+# take COUNT: sets $idx to COUNT unused pair numbers within one 2^20 block
+next=0
+take() {
+	(( (next & 0xfffff) + $1 > 0x100000 )) && next=$(( (next | 0xfffff) + 1 ))
+	idx=$next
+	next=$((next + $1))
+}
+
+# offer INDEX COUNT RATE: IKE load, message i for the pair number INDEX + i:
+# inner host 100.80.0.0 + (INDEX + i) % 2^20, gateway 203.0.113.128 + the
+# 2^20-block it falls in (every pair new, every flow new)
 offer() {
-	local a=$((0x64500000 + $1))
-	ip netns exec "$sub" "$IKELOAD" client -g $GWS -f \
+	local idx=$1 a g
+	a=$((0x64500000 + (idx & 0xfffff)))
+	g=$((128 + (idx >> 20) % 127))
+	ip netns exec "$sub" "$IKELOAD" client -g "203.0.113.$g" -f \
 		"$((a >> 24 & 255)).$((a >> 16 & 255)).$((a >> 8 & 255)).$((a & 255))" \
 		-n "$2" -r "$3"
 }
