@@ -63,9 +63,9 @@ static void count_elem(const struct nftmap_elem *e, void *data)
 /* The map: declared right, how full. False if the daemon could not start. */
 static bool check_map(struct checker *c, const struct nfqh_config *cfg)
 {
-	struct nftmap *m;
+	struct nftmap *m = NULL;
 	struct nftmap_info info;
-	const char *why;
+	const char *why = NULL;
 	uint64_t n = 0;
 	int ret;
 
@@ -280,7 +280,7 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 
 static void check_ctnetlink(struct checker *c)
 {
-	struct ct_sock *cs;
+	struct ct_sock *cs = NULL;
 	struct ct_query q = { .reply = { .src = htonl(0x7f000001),
 					 .dst = htonl(0x7f000001),
 					 .sport = 9, .dport = 9,

@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -147,13 +146,6 @@ static void on_packet(const struct queue_pkt *pkt, void *data)
 	job->arrived_us = pkt->arrived_us;
 }
 
-static uint64_t realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
 
 static void lookup_entries(struct helper *h)
 {
@@ -327,7 +319,7 @@ void helper_run(struct helper *h)
 	}
 	h->stats.verdicts += n;
 	log_flush();
-	now = realtime_us();
+	now = queue_now_us();
 	for (i = 0; i < h->njobs; i++)
 		stats_latency(&h->stats, now > h->jobs[i].arrived_us ?
 						 now - h->jobs[i].arrived_us : 0);

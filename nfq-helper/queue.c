@@ -141,7 +141,7 @@ int queue_fd(const struct queue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-static uint64_t realtime_us(void)
+uint64_t queue_now_us(void)
 {
 	struct timespec ts;
 
@@ -216,7 +216,7 @@ int queue_recv(struct queue *q, size_t max,
 				break;
 			return taken ? (int)taken : -errno;
 		}
-		now = realtime_us();
+		now = queue_now_us();
 		for (i = 0; i < got; i++) {
 			n = q->mm[i].msg_len;
 			nlh = (const struct nlmsghdr *)q->buf[i];

@@ -42,6 +42,9 @@ int queue_recv(struct queue *q, size_t max,
 	       void (*cb)(const struct queue_pkt *pkt, void *data), void *data,
 	       bool *overrun);
 
+/* The clock of queue_pkt.arrived_us: CLOCK_REALTIME in microseconds. */
+uint64_t queue_now_us(void);
+
 /* Accepts every packet taken so far, with one batch verdict. */
 int queue_accept_held(struct queue *q);
 

@@ -27,6 +27,11 @@ grep -q "nft queue expression: " <<<"$out" || fail "--check nft queue: $out"
 chk -q 7
 [ "$rc" = 1 ] && grep -q "FAIL  queue rules: none feeds queue 7" <<<"$out" ||
 	fail "--check of a queue no rule feeds: $out"
+out=$(ip netns exec "$nat" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	--inh-caps=-all "$HELPER" --check 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "FAIL  CAP_NET_ADMIN: missing (run as root or grant the capability)" <<<"$out" ||
+	fail "--check without CAP_NET_ADMIN: $out"
 echo "--check: not ready without the ruleset, ready with it"
 
 # readiness: READY=1 comes after the queue is bound. The helper runs as the
