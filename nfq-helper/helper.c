@@ -280,7 +280,7 @@ static void report_pin(struct helper *h, const struct job *job)
 	}
 }
 
-void helper_run(struct helper *h)
+int helper_run(struct helper *h)
 {
 	uint64_t now;
 	bool overrun;
@@ -296,10 +296,10 @@ void helper_run(struct helper *h)
 	}
 	if (n < 0) {
 		warn_limited(&h->rl_error, "queue: receive: %s", strerror(-n));
-		return;
+		return 0;
 	}
 	if (!n)
-		return;
+		return 0;
 	h->stats.batches++;
 	if ((uint64_t)n > h->stats.batch_max)
 		h->stats.batch_max = n;
@@ -315,7 +315,7 @@ void helper_run(struct helper *h)
 	ret = queue_accept_held(h->queue);
 	if (ret < 0) {
 		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
-		return;
+		return n;
 	}
 	h->stats.verdicts += n;
 	log_flush();
@@ -323,4 +323,5 @@ void helper_run(struct helper *h)
 	for (i = 0; i < h->njobs; i++)
 		stats_latency(&h->stats, now > h->jobs[i].arrived_us ?
 						 now - h->jobs[i].arrived_us : 0);
+	return n;
 }

@@ -60,8 +60,8 @@ struct helper {
 int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
 
-/* Handles what the queue holds now, at most batch_max packets. */
-void helper_run(struct helper *h);
+/* Handles what the queue holds now, at most batch_max packets; how many. */
+int helper_run(struct helper *h);
 
 /* Decides what one queued packet needs; pure but for debug logging. */
 void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,

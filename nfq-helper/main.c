@@ -163,6 +163,7 @@ int main(int argc, char **argv)
 	struct helper h = { 0 };
 	char err[256], map_name[600];
 	sigset_t unblocked;
+	int n, drained;
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
@@ -199,6 +200,11 @@ int main(int argc, char **argv)
 	serve(&h, &unblocked, cfg.metrics);
 
 	notify("STOPPING=1");
+	/* what the queue held at the signal is still pinned (a queue's worth
+	 * at most, so that a steady load cannot keep us); closing accepts the
+	 * rest */
+	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
+		n = helper_run(&h);
 	queue_close(h.queue);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
