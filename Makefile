@@ -77,6 +77,21 @@ $(BUILD)/tools/ikeload $(BUILD)/tools/mapfill: $(BUILD)/tools/%: $(BUILD)/obj/te
 bench: all $(BENCH_TOOLS)
 	$(Q)tests/bench/run
 
+# libFuzzer targets (clang): the parsers, FUZZ_SECONDS each
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+$(BUILD)/fuzz/fuzz-ike: nfq-helper/ike.c
+$(BUILD)/fuzz/fuzz-packet: nfq-helper/packet.c
+$(BUILD)/fuzz/fuzz-ct: nfq-helper/ct.c nfq-helper/netlink.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(call q,FUZZ,$@)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -Infq-helper \
+		$(shell $(PKG_CONFIG) --cflags libmnl) -o $@ $^ $(shell $(PKG_CONFIG) --libs libmnl)
+
+fuzz: $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # unit tests: no root, no network
 check: $(TESTS)
 	$(Q)tests/unit/run $(TESTS)
@@ -117,7 +132,7 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed bench install deb clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -13,6 +13,7 @@
 
 #include "ct.h"
 #include "netlink.h"
+#include "nfqh.h"
 
 
 struct ct_sock {
@@ -24,22 +25,30 @@ struct ct_sock {
 	char rbuf[NL_RECV_SIZE];
 };
 
+/* An attribute table and its highest type: each nest has its own. */
+struct table {
+	const struct nlattr **tb;
+	uint16_t max;
+};
+
 static int attr_cb(const struct nlattr *attr, void *data)
 {
-	const struct nlattr **tb = data;
+	const struct table *t = data;
 
-	/* unknown types are skipped, known nests are checked by their user */
-	if (mnl_attr_type_valid(attr, CTA_MAX) < 0)
+	/* unknown types are skipped, known ones are checked by their user */
+	if (mnl_attr_type_valid(attr, t->max) < 0)
 		return MNL_CB_OK;
-	tb[mnl_attr_get_type(attr)] = attr;
+	t->tb[mnl_attr_get_type(attr)] = attr;
 	return MNL_CB_OK;
 }
+
+#define TABLE(tb) (&(struct table){ (tb), ARRAY_SIZE(tb) - 1 })
 
 static int parse_ip(const struct nlattr *nest, struct ct_tuple *t)
 {
 	const struct nlattr *tb[CTA_IP_MAX + 1] = { 0 };
 
-	if (mnl_attr_parse_nested(nest, attr_cb, tb) < 0)
+	if (mnl_attr_parse_nested(nest, attr_cb, TABLE(tb)) < 0)
 		return -EBADMSG;
 	if (!tb[CTA_IP_V4_SRC] || !tb[CTA_IP_V4_DST] ||
 	    mnl_attr_validate(tb[CTA_IP_V4_SRC], MNL_TYPE_U32) < 0 ||
@@ -54,7 +63,7 @@ static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
 {
 	const struct nlattr *tb[CTA_PROTO_MAX + 1] = { 0 };
 
-	if (mnl_attr_parse_nested(nest, attr_cb, tb) < 0)
+	if (mnl_attr_parse_nested(nest, attr_cb, TABLE(tb)) < 0)
 		return -EBADMSG;
 	if (!tb[CTA_PROTO_NUM] ||
 	    mnl_attr_validate(tb[CTA_PROTO_NUM], MNL_TYPE_U8) < 0)
@@ -74,7 +83,7 @@ static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 {
 	const struct nlattr *tb[CTA_TUPLE_MAX + 1] = { 0 };
 
-	if (!nest || mnl_attr_parse_nested(nest, attr_cb, tb) < 0)
+	if (!nest || mnl_attr_parse_nested(nest, attr_cb, TABLE(tb)) < 0)
 		return -EBADMSG;
 	if (!tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO])
 		return -EBADMSG;
@@ -88,7 +97,7 @@ int ct_decode(const void *attrs, size_t len, struct ct_entry *e)
 {
 	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
 
-	if (mnl_attr_parse_payload(attrs, len, attr_cb, tb) < 0)
+	if (mnl_attr_parse_payload(attrs, len, attr_cb, TABLE(tb)) < 0)
 		return -EBADMSG;
 	if (parse_tuple(tb[CTA_TUPLE_ORIG], &e->orig) < 0 ||
 	    parse_tuple(tb[CTA_TUPLE_REPLY], &e->reply) < 0)

@@ -4,11 +4,12 @@
 # only what is missing, so a second run does nothing.
 set -e
 # build; the ruleset and namespaces; the testbed's IKE peers and captures;
-# the Debian package and its checks; the benchmarks' plot
+# the Debian package and its checks; the benchmarks' plot; the fuzzers
 pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
-dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox"
+dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
+clang libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -68,6 +68,11 @@ static void test_broken(void)
 	memcpy(b, attrs, attrs_len);
 	b[6] = 0x09;	/* CTA_TUPLE_ORIG's first nest: CTA_TUPLE_IP -> type 9 */
 	CHECK(ct_decode(b, attrs_len, &e) == -EBADMSG);
+	/* a nested type beyond what its nest defines (the fuzzer found
+	 * this one writing past the nest's table) */
+	memcpy(b, attrs, attrs_len);
+	b[6] = 0x1f;
+	CHECK(ct_decode(b, attrs_len, &e) == -EBADMSG);
 	/* an address attribute of the wrong size */
 	memcpy(b, attrs, attrs_len);
 	b[8] = 0x07;
