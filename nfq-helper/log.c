@@ -30,11 +30,6 @@ void log_flush(void)
 	fflush(stderr);
 }
 
-bool log_debug_enabled(void)
-{
-	return verbosity > 0;
-}
-
 static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[1024];

@@ -23,7 +23,6 @@ void log_init(enum log_dest dest, int verbose);
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool log_debug_enabled(void);
 /* Lines to stderr are buffered: written out here, once per batch. */
 void log_flush(void);
 __attribute__((noreturn)) void fatal(const char *fmt, ...)

@@ -127,7 +127,8 @@ const char *nftmap_check(const struct nftmap_info *info)
 	return NULL;
 }
 
-size_t nftmap_build_size(size_t n)
+/* Bytes nftmap_build needs for n pins at most. */
+static size_t nftmap_build_size(size_t n)
 {
 	return (n + 2) * ELEM_MSG_SIZE;
 }

@@ -65,7 +65,4 @@ struct nftmap_elem {
 int nftmap_dump(struct nftmap *m,
 		void (*cb)(const struct nftmap_elem *e, void *data), void *data);
 
-/* Bytes nftmap_build needs for n pins at most. */
-size_t nftmap_build_size(size_t n);
-
 #endif
