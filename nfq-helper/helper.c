@@ -273,9 +273,10 @@ static void report_pin(struct helper *h, const struct job *job)
 	default:
 		h->stats.map_errors++;
 		warn_limited(&h->rl_error,
-			     "pin: %s -> %s via %s not stored: map %s: %s",
+			     "pin: %s -> %s via %s not stored: map %s: %s%s",
 			     a.inner, a.gateway, a.pool, h->map_name,
-			     strerror(p->err));
+			     strerror(p->err),
+			     p->err == ENOENT ? " (the ruleset was removed? load it again: natt-pin-load)" : "");
 		break;
 	}
 }
