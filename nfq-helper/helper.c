@@ -89,6 +89,7 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 		return;
 	default:
 		h->stats.ike_rejected++;
+		h->stats.ike_rejected_by[ir]++;
 		log_debug("ike: rejected: %s", ike_result_str(ir));
 		return;
 	}

@@ -87,8 +87,27 @@ const char *ike_result_str(enum ike_result r)
 		return "zero initiator SPI";
 	case IKE_ZERO_RESPONDER_SPI:
 		return "zero responder SPI";
+	case IKE_RESULTS:
+		break;
 	}
 	return "?";
+}
+
+const char *ike_result_label(enum ike_result r)
+{
+	static const char *const labels[IKE_RESULTS] = {
+		[IKE_OK] = "ok",
+		[IKE_TRUNCATED] = "truncated",
+		[IKE_KEEPALIVE] = "keepalive",
+		[IKE_ESP] = "esp",
+		[IKE_BAD_VERSION] = "bad_version",
+		[IKE_BAD_EXCHANGE] = "bad_exchange",
+		[IKE_BAD_LENGTH] = "bad_length",
+		[IKE_ZERO_INITIATOR_SPI] = "zero_initiator_spi",
+		[IKE_ZERO_RESPONDER_SPI] = "zero_responder_spi",
+	};
+
+	return (unsigned)r < IKE_RESULTS ? labels[r] : "unknown";
 }
 
 const char *ike_exchange_str(uint8_t version, uint8_t x)

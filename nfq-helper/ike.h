@@ -22,6 +22,7 @@ enum ike_result {
 	IKE_BAD_LENGTH,		/* header length disagrees with the datagram */
 	IKE_ZERO_INITIATOR_SPI,
 	IKE_ZERO_RESPONDER_SPI,	/* no responder yet: not an answer */
+	IKE_RESULTS
 };
 
 struct ike_msg {
@@ -42,6 +43,8 @@ struct ike_msg {
 enum ike_result ike_parse(const uint8_t *buf, size_t caplen, size_t len,
 			  bool natt, struct ike_msg *m);
 const char *ike_result_str(enum ike_result r);
+/* The same as a short metric label: "bad_length", "zero_responder_spi". */
+const char *ike_result_label(enum ike_result r);
 const char *ike_exchange_str(uint8_t version, uint8_t exchange);
 
 #endif

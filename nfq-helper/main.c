@@ -139,8 +139,9 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 		if (dump_stats) {
 			dump_stats = 0;
 			stats_log(&h->stats);
-			log_flush();
+			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, metrics);
+			log_flush();
 		}
 		if (metrics && time(NULL) >= next) {
 			write_metrics(h, metrics);

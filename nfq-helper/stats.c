@@ -95,6 +95,8 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 					  2000, 5000, 10000, 100000 };
 	uint64_t below = 0;
 	size_t i = 0, e;
+	char label[64];
+	int r;
 
 	counter(f, "packets_total", "Queued packets taken.", NULL, s->packets);
 	counter(f, "verdicts_total", "Packets accepted (all of them).", NULL, s->verdicts);
@@ -106,6 +108,14 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "packets_skipped_total", NULL, "{reason=\"no_nat_flow\"}", s->ct_miss);
 	counter(f, "packets_skipped_total", NULL, "{reason=\"ct_error\"}", s->ct_errors);
 	counter(f, "ike_ok_total", "Well-formed IKE answers.", NULL, s->ike_ok);
+	for (r = 0; r < IKE_RESULTS; r++) {
+		if (r == IKE_OK || r == IKE_ESP || r == IKE_KEEPALIVE)
+			continue;
+		snprintf(label, sizeof(label), "{reason=\"%s\"}", ike_result_label(r));
+		counter(f, "ike_rejected_total",
+			r == IKE_TRUNCATED ? "IKE-like answers that may not pin, by reason." : NULL,
+			label, s->ike_rejected_by[r]);
+	}
 	counter(f, "pins_total", "Pin outcomes.", "{outcome=\"added\"}", s->pins_added);
 	counter(f, "pins_total", NULL, "{outcome=\"refreshed\"}", s->pins_refreshed);
 	counter(f, "pins_total", NULL, "{outcome=\"conflict\"}", s->pin_conflicts);

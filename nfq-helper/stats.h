@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ike.h"
+
 /* latency buckets: 1 us wide to 1 ms, then 100 us wide to 100 ms, then one */
 #define LAT_FINE 1000
 #define LAT_COARSE 990
@@ -16,6 +18,7 @@ struct nfqh_stats {
 	uint64_t verdicts;	/* packets accepted */
 	uint64_t not_ike;	/* not IPv4/UDP from 500 or 4500 */
 	uint64_t ike_rejected;	/* IKE-like but malformed or unpinnable */
+	uint64_t ike_rejected_by[IKE_RESULTS];	/* the same, by ike_parse() result */
 	uint64_t keepalives;
 	uint64_t esp;
 	uint64_t ike_ok;

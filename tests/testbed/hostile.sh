@@ -16,7 +16,7 @@ ip netns exec "$gw" "$IKEPEER" gateway >"$WORK/flood.log" 2>&1 &	# every address
 PIDS+=($!)
 busywait 5000 grep -q '^ready' "$WORK/hostile.log" || fail "hostile gateway"
 busywait 5000 grep -q '^ready' "$WORK/flood.log" || fail "flood gateways"
-pin_on
+pin_on -M "$WORK/metrics.prom"
 alive() { kill -0 "$HELPER_PID" 2>/dev/null || fail "the helper died: $(tail -3 "$WORK/helper.log")"; }
 counters() {	# counters: the helper's stats lines, fresh
 	local n
@@ -36,6 +36,13 @@ notike=$(grep -o 'not ike [0-9]*' <<<"$c" | awk '{ print $3 }')
 echo "broken answers from a gateway: $(npins) pins; helper: ike rejected $rejected, not ike $notike"
 [ "$(npins)" = 0 ] || fail "a pin was learnt from garbage"
 [ $((rejected + notike)) -ge 100 ] || fail "the helper did not see the garbage: $c"
+# each kind of garbage, counted under its own reason (20 subscribers each)
+for reason in bad_version bad_exchange bad_length zero_initiator_spi zero_responder_spi; do
+	n=$(sed -n "s/^nfq_helper_ike_rejected_total{reason=\"$reason\"} //p" "$WORK/metrics.prom")
+	[ "${n:-0}" -ge 20 ] || fail "rejected for $reason: ${n:-none}"
+	by="$by $reason $n,"
+done
+echo "  rejected by reason:${by%,}"
 
 # 2. outside: forged answers and junk to the pool, for flows that do not exist
 before=$(grep -o 'packets [0-9]*' <<<"$c" | head -1)
