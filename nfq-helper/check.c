@@ -173,6 +173,22 @@ static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 		    q.xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
 }
 
+struct probe {
+	uint32_t rule_seq;
+	int err;	/* the rule's answer */
+};
+
+static size_t take_probe_answer(const struct nlmsghdr *nlh, void *data)
+{
+	struct probe *pr = data;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR)
+		return 0;
+	if (nlh->nlmsg_seq == pr->rule_seq)
+		pr->err = nl_error(nlh);
+	return 1;
+}
+
 /*
  * A batch without its end message is checked by the kernel and then undone
  * (as `nft -c` does): the rule's answer tells if the queue expression exists.
@@ -186,7 +202,8 @@ static void check_native_queue(struct checker *c)
 	struct nftnl_expr *e = nftnl_expr_alloc("queue");
 	struct nlmsghdr *nlh;
 	uint32_t seq = c->seq;
-	int ret = -ENOMEM, answers = 0, err = 0, n;
+	struct probe probe = { 0 };
+	int ret = -ENOMEM, err = 0;
 
 	if (!t || !ch || !r || !e)
 		goto out;
@@ -214,22 +231,13 @@ static void check_native_queue(struct checker *c)
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	p += nlh->nlmsg_len;
 	c->seq = seq;
+	probe.rule_seq = seq - 1;
 	ret = mnl_socket_sendto(c->nl, buf, p - buf) < 0 ? -errno : 0;
-	while (ret == 0 && answers < 3) {
-		n = mnl_socket_recvfrom(c->nl, c->rbuf, sizeof(c->rbuf));
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		for (nlh = (struct nlmsghdr *)c->rbuf; mnl_nlmsg_ok(nlh, n);
-		     nlh = mnl_nlmsg_next(nlh, &n)) {
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-				continue;
-			answers++;
-			if (nlh->nlmsg_seq == seq - 1)
-				err = nl_error(nlh);
-		}
-	}
+	/* table, chain and rule each answer */
+	if (ret == 0)
+		ret = nl_collect(c->nl, c->portid, c->rbuf, sizeof(c->rbuf), 3,
+				 take_probe_answer, &probe);
+	err = probe.err;
 out:
 	if (ret < 0)
 		say(c, "warn", "nft queue expression: could not tell (%s)", strerror(-ret));
