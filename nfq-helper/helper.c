@@ -316,10 +316,12 @@ int helper_run(struct helper *h)
 
 	ret = queue_accept_held(h->queue);
 	if (ret < 0) {
+		/* held until the main loop's retry gets through */
+		h->stats.verdict_errors++;
 		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
 		return n;
 	}
-	h->stats.verdicts += n;
+	h->stats.verdicts += ret;
 	log_flush();
 	now = queue_now_us();
 	for (i = 0; i < h->njobs; i++)

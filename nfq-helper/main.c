@@ -17,20 +17,34 @@
 #include "log.h"
 #include "nftmap.h"
 #include "notify.h"
+#include "priv.h"
 #include "queue.h"
 #include "stats.h"
 #include "status.h"
 
 #define RULESET_HINT "load the ruleset first: /usr/share/nfq-helper/natt-pin-load"
 
-static volatile sig_atomic_t quit, dump_stats;
+/* a verdict the kernel refused is sent again after this long */
+#define VERDICT_RETRY_MS 10
+
+static volatile sig_atomic_t quit, dump_stats, reload_req;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		dump_stats = 1;
+	else if (sig == SIGHUP)
+		reload_req = 1;
 	else
 		quit = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
 static const char *remedy(int err)
@@ -66,6 +80,56 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!h->timeout_ms)
 		fatalx("map %s: declares no timeout: give one with -T", name);
+}
+
+/* SIGHUP: the map's declaration again; what changed is logged. */
+static void reload_map(struct helper *h, const struct nfqh_config *cfg)
+{
+	struct nftmap_info info;
+	uint64_t timeout_ms;
+	const char *why;
+	int ret;
+
+	ret = nftmap_info(h->map, &info);
+	if (ret < 0) {
+		log_warnx("reload: map %s: %s%s; keeping size %" PRIu32
+			  ", pin timeout %" PRIu64 "s",
+			  h->map_name, strerror(-ret), remedy(-ret), h->map_size,
+			  h->timeout_ms / 1000);
+		return;
+	}
+	why = nftmap_check(&info);
+	if (why) {
+		log_warnx("reload: map %s: unsuitable for pins: %s (" RULESET_HINT
+			  "); pins fail until it is replaced",
+			  h->map_name, why);
+		return;
+	}
+	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
+	if (!timeout_ms)
+		timeout_ms = h->timeout_ms;	/* none declared: keep ours */
+	if (info.size == h->map_size && timeout_ms == h->timeout_ms) {
+		log_info("reload: map %s unchanged (size %" PRIu32
+			 ", pin timeout %" PRIu64 "s)",
+			 h->map_name, h->map_size, h->timeout_ms / 1000);
+		return;
+	}
+	log_info("reload: map %s: size %" PRIu32 " -> %" PRIu32
+		 ", pin timeout %" PRIu64 "s -> %" PRIu64 "s%s",
+		 h->map_name, h->map_size, info.size, h->timeout_ms / 1000,
+		 timeout_ms / 1000, cfg->timeout_ms ? " (from -T)" : "");
+	h->map_size = info.size;
+	h->timeout_ms = timeout_ms;
+}
+
+/*
+ * SIGHUP. The daemon keeps no state it cannot read back from the kernel, so a
+ * reload is reading it again: the map's declaration here; the pins from
+ * conntrack (issue 11's rebuild) are to be called from here too.
+ */
+static void reload(struct helper *h, const struct nfqh_config *cfg)
+{
+	reload_map(h, cfg);
 }
 
 static void open_queue(struct helper *h, const struct nfqh_config *cfg)
@@ -104,12 +168,14 @@ static void set_signals(sigset_t *unblocked)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* held back outside ppoll(), so none is lost between checks */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, unblocked);
 }
 
@@ -127,27 +193,102 @@ static void write_metrics(const struct helper *h, const char *path)
 		log_warnx("metrics: %s: %s", path, strerror(-ret));
 }
 
-static void serve(struct helper *h, const sigset_t *unblocked,
-		  const char *metrics)
+static struct ratelimit rl_verdict;
+
+/* A batch verdict the kernel refused: its packets must not wait for more. */
+static void retry_verdict(struct helper *h)
+{
+	unsigned long suppressed;
+	int ret;
+
+	ret = queue_accept_held(h->queue);
+	if (ret >= 0) {
+		h->stats.verdicts += ret;
+		return;
+	}
+	h->stats.verdict_errors++;
+	if (ratelimit_pass(&rl_verdict, &suppressed))
+		log_warnx("queue: verdict: %s; retrying every %d ms (%lu more suppressed)",
+			  strerror(-ret), VERDICT_RETRY_MS, suppressed);
+}
+
+/* The loop's wakeups, on CLOCK_MONOTONIC in ms; 0: not wanted. */
+struct schedule {
+	uint64_t metrics, watchdog, watchdog_ms;
+};
+
+static void schedule_init(struct schedule *s, const char *metrics)
+{
+	uint64_t now = now_ms();
+
+	s->metrics = metrics ? now + CONFIG_METRICS_INTERVAL * 1000 : 0;
+	/* systemd's advice: half the interval (sd_watchdog_enabled(3)) */
+	s->watchdog_ms = notify_watchdog_usec() / 2000;
+	if (s->watchdog_ms == 0 && notify_watchdog_usec())
+		s->watchdog_ms = 1;
+	s->watchdog = s->watchdog_ms ? now : 0;
+}
+
+static int timeout_to(uint64_t deadline, uint64_t now, int timeout)
+{
+	int left;
+
+	if (!deadline)
+		return timeout;
+	left = deadline > now ? (int)(deadline - now) : 0;
+	return timeout < 0 || left < timeout ? left : timeout;
+}
+
+/* Does what is due; returns ms to the next wakeup, -1 for none. */
+static int run_schedule(struct helper *h, struct schedule *s,
+			const char *metrics)
+{
+	uint64_t now = now_ms();
+	int timeout = -1;
+
+	if (s->metrics && now >= s->metrics) {
+		write_metrics(h, metrics);
+		s->metrics = now + CONFIG_METRICS_INTERVAL * 1000;
+	}
+	if (s->watchdog && now >= s->watchdog) {
+		notify("WATCHDOG=1");
+		s->watchdog = now + s->watchdog_ms;
+	}
+	if (queue_holding(h->queue)) {
+		retry_verdict(h);
+		if (queue_holding(h->queue))
+			timeout = VERDICT_RETRY_MS;
+	}
+	timeout = timeout_to(s->metrics, now, timeout);
+	return timeout_to(s->watchdog, now, timeout);
+}
+
+static void serve(struct helper *h, const struct nfqh_config *cfg,
+		  const sigset_t *unblocked)
 {
 	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
-	struct timespec tick = { .tv_sec = CONFIG_METRICS_INTERVAL };
-	time_t next = time(NULL) + CONFIG_METRICS_INTERVAL;
-	int n;
+	struct schedule sched;
+	struct timespec ts;
+	int n, timeout;
 
+	schedule_init(&sched, cfg->metrics);
 	while (!quit) {
 		if (dump_stats) {
 			dump_stats = 0;
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
-			write_metrics(h, metrics);
+			write_metrics(h, cfg->metrics);
 			log_flush();
 		}
-		if (metrics && time(NULL) >= next) {
-			write_metrics(h, metrics);
-			next = time(NULL) + CONFIG_METRICS_INTERVAL;
+		if (reload_req) {
+			reload_req = 0;
+			reload(h, cfg);
+			log_flush();
 		}
-		n = ppoll(&pfd, 1, metrics ? &tick : NULL, unblocked);
+		timeout = run_schedule(h, &sched, cfg->metrics);
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = timeout % 1000 * 1000000L;
+		n = ppoll(&pfd, 1, timeout < 0 ? NULL : &ts, unblocked);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -158,13 +299,50 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 	}
 }
 
+/*
+ * SIGTERM: first the kernel stops queueing (new answers pass, unpinned),
+ * then what it queued before is taken, pinned and accepted, and only then is
+ * the queue unbound, which would drop anything still held.
+ */
+static void stop(struct helper *h, uint16_t num)
+{
+	int ret, n, drained, tries;
+
+	ret = queue_stop_intake(h->queue);
+	if (ret < 0)
+		log_warnx("queue %u: stop: %s; packets queued from now on may be lost at unbind",
+			  num, strerror(-ret));
+	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
+		n = helper_run(h);
+	for (tries = 0; tries < 100 && queue_holding(h->queue); tries++) {
+		retry_verdict(h);
+		if (queue_holding(h->queue))
+			poll(NULL, 0, VERDICT_RETRY_MS);
+	}
+	queue_close(h->queue);
+}
+
+/* Started as root outside systemd: CAP_NET_ADMIN is all the loop needs. */
+static void drop_privileges(void)
+{
+	bool bounding;
+	int ret;
+
+	ret = priv_drop(&bounding);
+	if (ret < 0)
+		fatalx("privileges: cannot keep CAP_NET_ADMIN alone: %s",
+		       strerror(-ret));
+	log_info("privileges: CAP_NET_ADMIN only%s, no_new_privs",
+		 bounding ? ", bounding set too" :
+			    " (bounding set as given: no CAP_SETPCAP)");
+}
+
 int main(int argc, char **argv)
 {
 	struct nfqh_config cfg;
 	struct helper h = { 0 };
 	char err[256], map_name[600];
 	sigset_t unblocked;
-	int n, drained;
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
@@ -193,20 +371,16 @@ int main(int argc, char **argv)
 		 cfg.queue_num, h.ct ? "ctnetlink lookups (kernel attaches none to queued packets)" :
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
+	drop_privileges();
 
 	log_flush();
 	write_metrics(&h, cfg.metrics);
 	notify("READY=1\nSTATUS=serving queue");
 
-	serve(&h, &unblocked, cfg.metrics);
+	serve(&h, &cfg, &unblocked);
 
 	notify("STOPPING=1");
-	/* what the queue held at the signal is still pinned (a queue's worth
-	 * at most, so that a steady load cannot keep us); closing accepts the
-	 * rest */
-	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
-		n = helper_run(&h);
-	queue_close(h.queue);
+	stop(&h, cfg.queue_num);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",

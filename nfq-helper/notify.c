@@ -35,3 +35,21 @@ int notify(const char *state)
 	close(fd);
 	return ret;
 }
+
+uint64_t notify_watchdog_usec(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC");
+	const char *pid = getenv("WATCHDOG_PID");
+	unsigned long long v;
+	char *end;
+
+	if (!usec || !*usec)
+		return 0;
+	if (pid && *pid && strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	errno = 0;
+	v = strtoull(usec, &end, 10);
+	if (errno || *end)
+		return 0;
+	return v;
+}

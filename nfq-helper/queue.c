@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <endian.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -34,7 +33,8 @@ struct queue {
 	bool bound;
 	bool serving;	/* non-blocking, packets may be held */
 	uint32_t last_id;	/* highest id received, not yet accepted */
-	bool held;
+	uint32_t held;		/* packets taken, not yet accepted */
+	unsigned long fail_verdicts;	/* test-only: QUEUE_TEST_VERDICT_FAILS */
 	struct mmsghdr mm[QUEUE_SLOTS];
 	struct iovec iov[QUEUE_SLOTS];
 	char buf[QUEUE_SLOTS][QUEUE_MSG_SIZE];
@@ -71,6 +71,16 @@ static int set_flags(struct queue *q, uint32_t flags)
 	return config_call(q, nlh);
 }
 
+static int set_maxlen(struct queue *q, uint32_t maxlen)
+{
+	char buf[NL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	return config_call(q, nlh);
+}
+
 static int set_params(struct queue *q)
 {
 	char buf[NL_MSG_SIZE];
@@ -86,10 +96,17 @@ static int set_params(struct queue *q)
 	return config_call(q, nlh);
 }
 
+static unsigned long test_knob(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v ? strtoul(v, NULL, 10) : 0;
+}
+
 int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
 {
 	struct queue *q;
-	int ret, one;
+	int ret, rcvbuf;
 
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -114,12 +131,13 @@ int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
 	if (ret < 0 && ret != -EOPNOTSUPP)
 		goto err_close;
 	*ct_attached = ret == 0;
-	nl_set_buffers(q->nl, QUEUE_RCVBUF);
-	/* any socket asking for timestamps makes the kernel stamp arriving
-	 * packets, and the queue passes the stamp on (NFQA_TIMESTAMP) */
-	one = 1;
-	setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_TIMESTAMP, &one,
-		   sizeof(one));
+	/*
+	 * No SO_TIMESTAMP: it would make the kernel stamp every packet of the
+	 * box (net_enable_timestamp()); our own receive time does instead.
+	 */
+	rcvbuf = test_knob(QUEUE_TEST_RCVBUF);
+	nl_set_buffers(q->nl, rcvbuf ? rcvbuf : QUEUE_RCVBUF);
+	q->fail_verdicts = test_knob(QUEUE_TEST_VERDICT_FAILS);
 	if (fcntl(mnl_socket_get_fd(q->nl), F_SETFL, O_NONBLOCK) < 0) {
 		ret = -errno;
 		goto err_close;
@@ -145,7 +163,7 @@ uint64_t queue_now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
@@ -154,7 +172,6 @@ static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	const struct nfqnl_msg_packet_hdr *ph;
-	const struct nfqnl_msg_packet_timestamp *ts;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
@@ -174,11 +191,6 @@ static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 	    mnl_attr_validate(attr[NFQA_CAP_LEN], MNL_TYPE_U32) == 0)
 		pkt->len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	pkt->arrived_us = received_us;
-	if (attr[NFQA_TIMESTAMP] &&
-	    mnl_attr_get_payload_len(attr[NFQA_TIMESTAMP]) >= sizeof(*ts)) {
-		ts = mnl_attr_get_payload(attr[NFQA_TIMESTAMP]);
-		pkt->arrived_us = be64toh(ts->sec) * 1000000 + be64toh(ts->usec);
-	}
 	return true;
 }
 
@@ -227,7 +239,7 @@ int queue_recv(struct queue *q, size_t max,
 					continue;
 				if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
 					q->last_id = pkt.id;
-				q->held = true;
+				q->held++;
 				if (cb)
 					cb(&pkt, data);
 				taken++;
@@ -243,30 +255,53 @@ int queue_accept_held(struct queue *q)
 {
 	char buf[NL_MSG_SIZE];
 	struct nlmsghdr *nlh;
+	int n;
 
 	if (!q->held)
 		return 0;
+	if (q->fail_verdicts) {
+		q->fail_verdicts--;
+		return -ENOBUFS;
+	}
 	/* ids rise in queue order: this accepts every packet taken */
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->num);
 	nfq_nlmsg_verdict_put(nlh, q->last_id, NF_ACCEPT);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	q->held = false;
-	return 0;
+	n = q->held;
+	q->held = 0;
+	return n;
+}
+
+bool queue_holding(const struct queue *q)
+{
+	return q->held > 0;
+}
+
+int queue_stop_intake(struct queue *q)
+{
+	/*
+	 * The kernel checks the length under the queue's lock before it
+	 * queues a packet, and with fail-open accepts what does not fit: once
+	 * this is acknowledged, every packet queued is already in our socket.
+	 */
+	return set_maxlen(q, 0);
 }
 
 void queue_close(struct queue *q)
 {
 	bool overrun;
-	int fd;
+	int fd, tries;
 
 	if (!q)
 		return;
 	if (q->serving) {
 		/* unbinding drops what the kernel still holds: take it first */
+		queue_stop_intake(q);
 		while (queue_recv(q, QUEUE_MAXLEN, NULL, NULL, &overrun) > 0)
 			;
-		queue_accept_held(q);
+		for (tries = 0; tries < 3 && queue_accept_held(q) < 0; tries++)
+			;
 		fd = mnl_socket_get_fd(q->nl);
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	}

@@ -14,13 +14,23 @@
 /* Packets the kernel holds for us; beyond that they pass unpinned. */
 #define QUEUE_MAXLEN 4096
 
+/*
+ * Test-only knobs, read from the environment by queue_open(); never set them
+ * in production: NFQH_TEST_RCVBUF (bytes) shrinks the queue socket's receive
+ * buffer so that a burst overruns it (ENOBUFS); NFQH_TEST_VERDICT_FAILS (N)
+ * makes the first N verdict sends fail with ENOBUFS, as if the kernel had
+ * refused them.
+ */
+#define QUEUE_TEST_RCVBUF "NFQH_TEST_RCVBUF"
+#define QUEUE_TEST_VERDICT_FAILS "NFQH_TEST_VERDICT_FAILS"
+
 struct queue_pkt {
 	uint32_t id;
 	const uint8_t *payload;	/* NULL if the kernel sent none */
 	size_t caplen;
 	size_t len;		/* the whole packet's length */
 	const struct nlattr *ct;	/* NFQA_CT, or NULL */
-	uint64_t arrived_us;	/* when it came in (CLOCK_REALTIME), else received */
+	uint64_t arrived_us;	/* when we received it: queue_now_us() */
 };
 
 struct queue;
@@ -42,13 +52,26 @@ int queue_recv(struct queue *q, size_t max,
 	       void (*cb)(const struct queue_pkt *pkt, void *data), void *data,
 	       bool *overrun);
 
-/* The clock of queue_pkt.arrived_us: CLOCK_REALTIME in microseconds. */
+/* The clock of queue_pkt.arrived_us: CLOCK_MONOTONIC in microseconds. */
 uint64_t queue_now_us(void);
 
-/* Accepts every packet taken so far, with one batch verdict. */
+/*
+ * Accepts every packet taken so far, with one batch verdict. Returns how
+ * many it accepted, or -errno; then they stay held: call it again.
+ */
 int queue_accept_held(struct queue *q);
 
-/* Unbinds and closes; packets still held are accepted first. */
+/* True while packets taken are waiting for their verdict. */
+bool queue_holding(const struct queue *q);
+
+/*
+ * Stops the kernel from queueing more packets: from now on it lets them
+ * pass itself (a queue length of 0 with fail-open). What it queued before
+ * stays to be taken and accepted.
+ */
+int queue_stop_intake(struct queue *q);
+
+/* Stops intake, accepts what is still held, unbinds and closes. */
 void queue_close(struct queue *q);
 
 #endif

@@ -73,9 +73,11 @@ void stats_log(const struct nfqh_stats *s)
 		 s->map_full, s->map_errors, s->ct_miss, s->ct_errors);
 	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
 		 ", transactions %" PRIu64 ", queue overruns %" PRIu64
+		 ", verdict errors %" PRIu64
 		 ", verdict latency p50 %" PRIu64 " us, p99 %" PRIu64
 		 " us, p99.9 %" PRIu64 " us",
 		 s->batches, s->batch_max, s->transactions, s->overruns,
+		 s->verdict_errors,
 		 stats_percentile(s, 0.5), stats_percentile(s, 0.99),
 		 stats_percentile(s, 0.999));
 }
@@ -125,10 +127,12 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "batches_total", "Wakeups that took packets.", NULL, s->batches);
 	counter(f, "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",
 		NULL, s->overruns);
+	counter(f, "verdict_errors_total", "Batch verdicts the kernel refused, then sent again.",
+		NULL, s->verdict_errors);
 	fprintf(f, "# HELP nfq_helper_batch_max Largest batch taken in one wakeup.\n"
 		   "# TYPE nfq_helper_batch_max gauge\nnfq_helper_batch_max %" PRIu64 "\n",
 		s->batch_max);
-	fprintf(f, "# HELP nfq_helper_verdict_latency_seconds From the packet's arrival to its verdict.\n"
+	fprintf(f, "# HELP nfq_helper_verdict_latency_seconds From the packet's receipt by the helper to its verdict.\n"
 		   "# TYPE nfq_helper_verdict_latency_seconds histogram\n");
 	for (e = 0; e < sizeof(edges) / sizeof(edges[0]); e++) {
 		for (; i < LAT_BUCKETS && bucket_top(i) <= edges[e]; i++)

@@ -31,6 +31,7 @@ struct nfqh_stats {
 	uint64_t map_errors;
 	uint64_t transactions;
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
+	uint64_t verdict_errors;	/* verdicts refused, sent again */
 	uint64_t batches;
 	uint64_t batch_max;
 	uint64_t latency[LAT_BUCKETS];	/* verdict latency, see LAT_* */

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Least privilege once the sockets are open. Returns 0 or -errno. */
+#ifndef NFQH_PRIV_H
+#define NFQH_PRIV_H
+
+#include <stdbool.h>
+
+/*
+ * Keeps CAP_NET_ADMIN alone (effective and permitted; inheritable and
+ * ambient empty), drops every other capability from the bounding set when
+ * allowed to (CAP_SETPCAP; else *bounding is false and the set stays as
+ * given, systemd's CapabilityBoundingSet= for instance), and sets
+ * no_new_privs. Netlink requests (the map, conntrack, the queue) need
+ * nothing more. -EPERM when CAP_NET_ADMIN is not held at all.
+ */
+int priv_drop(bool *bounding);
+
+#endif
