@@ -167,19 +167,41 @@ uint64_t queue_now_us(void)
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
-static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
-			 uint64_t received_us)
+/*
+ * The packet header, found on its own: a malformed attribute elsewhere (or a
+ * longer header than ours) fails nfq_nlmsg_parse(), and the packet must
+ * still get its verdict.
+ */
+static const struct nfqnl_msg_packet_hdr *packet_hdr(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFQA_PACKET_HDR &&
+		    mnl_attr_get_payload_len(a) >=
+			    sizeof(struct nfqnl_msg_packet_hdr))
+			return mnl_attr_get_payload(a);
+	return NULL;
+}
+
+bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
+		 uint64_t received_us)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	const struct nfqnl_msg_packet_hdr *ph;
+	bool whole;
 
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
-	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+	ph = packet_hdr(nlh);
+	if (!ph)
 		return false;
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	whole = nfq_nlmsg_parse(nlh, attr) >= 0;
 	pkt->id = ntohl(ph->packet_id);
 	pkt->payload = NULL;
 	pkt->caplen = pkt->len = 0;
+	pkt->ct = NULL;
+	pkt->arrived_us = received_us;
+	if (!whole)
+		return true;
 	pkt->ct = attr[NFQA_CT];
 	if (attr[NFQA_PAYLOAD]) {
 		pkt->payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
@@ -190,7 +212,6 @@ static bool parse_packet(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 	if (attr[NFQA_CAP_LEN] &&
 	    mnl_attr_validate(attr[NFQA_CAP_LEN], MNL_TYPE_U32) == 0)
 		pkt->len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
-	pkt->arrived_us = received_us;
 	return true;
 }
 
@@ -235,7 +256,7 @@ int queue_recv(struct queue *q, size_t max,
 			for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 				if (nlh->nlmsg_type !=
 					    (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET) ||
-				    !parse_packet(nlh, &pkt, now))
+				    !queue_parse(nlh, &pkt, now))
 					continue;
 				if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
 					q->last_id = pkt.id;

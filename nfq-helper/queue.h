@@ -52,6 +52,14 @@ int queue_recv(struct queue *q, size_t max,
 	       void (*cb)(const struct queue_pkt *pkt, void *data), void *data,
 	       bool *overrun);
 
+/*
+ * Decodes one NFQNL_MSG_PACKET; false without a usable packet header (no id
+ * to give a verdict for). With malformed attributes after the header, the
+ * packet comes without payload and conntrack entry. For tests too.
+ */
+bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
+		 uint64_t received_us);
+
 /* The clock of queue_pkt.arrived_us: CLOCK_MONOTONIC in microseconds. */
 uint64_t queue_now_us(void);
 
