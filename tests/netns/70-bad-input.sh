@@ -152,7 +152,7 @@ run_queue_overrun() {
 		{ kill -CONT "$HELPER_PID"; fail "queue_overrun: the gateway did not answer"; }
 	kill -CONT "$HELPER_PID"
 	for i in "${pids[@]}"; do wait "$i"; done
-	OUT=$(grep -c arrived "$WORK"/overrun.*)
+	OUT=$(cat "$WORK"/overrun.* | grep -c arrived)
 	[ "$OUT" = 32 ] && OUT="32 of 32 arrived" || OUT="lost: only $OUT of 32 came"
 }
 skip_row() { SKIPPED="$1"; }
