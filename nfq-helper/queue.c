@@ -81,7 +81,12 @@ static int set_maxlen(struct queue *q, uint32_t maxlen)
 	return config_call(q, nlh);
 }
 
-static int set_params(struct queue *q)
+/*
+ * Binds and sets the queue up in one message, which the kernel applies in
+ * one call: a queue just bound copies nothing, holds 1024 and is not
+ * fail-open, and a packet that met it so between two messages was dropped.
+ */
+static int bind_queue(struct queue *q)
 {
 	char buf[NL_MSG_SIZE];
 	struct nlmsghdr *nlh;
@@ -89,6 +94,7 @@ static int set_params(struct queue *q)
 	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, QUEUE_COPY_RANGE);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
@@ -116,13 +122,10 @@ int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
 	ret = nl_open(NETLINK_NETFILTER, &q->nl, &q->portid);
 	if (ret < 0)
 		goto err_free;
-	ret = bind_cmd(q, NFQNL_CFG_CMD_BIND);
+	ret = bind_queue(q);
 	if (ret < 0)
 		goto err_close;
 	q->bound = true;
-	ret = set_params(q);
-	if (ret < 0)
-		goto err_close;
 	/*
 	 * Asked alone: a kernel without GLUE_CT refuses the flag with
 	 * EOPNOTSUPP and discards the rest of the message with it.
