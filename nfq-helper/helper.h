@@ -34,7 +34,7 @@ struct job {
 	struct ct_entry ct;
 	size_t pin;		/* index into the batch's pins */
 	bool pin_owner;		/* the first job of its pin */
-	uint64_t arrived_us;	/* the packet's arrival, CLOCK_REALTIME */
+	uint64_t arrived_us;	/* its receipt by us: queue_now_us() */
 };
 
 struct helper {

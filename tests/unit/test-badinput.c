@@ -135,15 +135,16 @@ struct row {
 	enum spoil how;
 	bool parsed;		/* queue_parse() gives a packet to accept */
 	size_t counter;		/* offsetof(struct nfqh_stats, ...) that moves */
+	const char *counter_name;
 	enum job_state state;	/* what helper_classify() decides */
 };
 
-#define C(field) offsetof(struct nfqh_stats, field)
+#define C(field) offsetof(struct nfqh_stats, field), #field
 
 static const struct row rows[] = {
 	{ "whole message", WHOLE, true, C(ike_ok), JOB_PIN },
-	{ "no packet header", NO_HDR, false, 0, JOB_DONE },
-	{ "packet header of 3 bytes", SHORT_HDR, false, 0, JOB_DONE },
+	{ "no packet header", NO_HDR, false, 0, NULL, JOB_DONE },
+	{ "packet header of 3 bytes", SHORT_HDR, false, 0, NULL, JOB_DONE },
 	{ "packet header of 16 bytes", LONG_HDR, true, C(not_ike), JOB_DONE },
 	{ "no payload", NO_PAYLOAD, true, C(not_ike), JOB_DONE },
 	{ "payload beyond the IP length", PAYLOAD_BEYOND_PACKET, true, C(not_ike), JOB_DONE },
@@ -182,7 +183,7 @@ static void test_matrix(void)
 			continue;
 		}
 		if (!parsed) {
-			printf("  %-32s no packet header: nothing to accept\n",
+			printf("  %-32s no packet header: no id to accept\n",
 			       r->name);
 			continue;
 		}
@@ -195,8 +196,8 @@ static void test_matrix(void)
 				(unsigned long long)stat_at(&h.stats, r->counter));
 			CHECK(!"helper_classify");
 		}
-		printf("  %-32s accepted, %s\n", r->name,
-		       job.state == JOB_PIN ? "may pin" : "counted, not pinned");
+		printf("  %-32s accepted; %s +1%s\n", r->name, r->counter_name,
+		       job.state == JOB_PIN ? "; may pin" : "; not pinned");
 	}
 }
 
