@@ -32,6 +32,7 @@ struct queue {
 	uint16_t num;
 	bool bound;
 	bool serving;	/* non-blocking, packets may be held */
+	bool stopped;	/* queue length 0: the kernel queues no more */
 	uint32_t last_id;	/* highest id received, not yet accepted */
 	uint32_t held;		/* packets taken, not yet accepted */
 	unsigned long fail_verdicts;	/* test-only: QUEUE_TEST_VERDICT_FAILS */
@@ -71,6 +72,12 @@ static int set_flags(struct queue *q, uint32_t flags)
 	return config_call(q, nlh);
 }
 
+/*
+ * The queue's length, without waiting for the answer: once packets may be
+ * queued, a receive here would take them for answers and lose them. The
+ * kernel applies a config message before sendto() returns; its ACK reaches
+ * queue_recv(), which passes over it.
+ */
 static int set_maxlen(struct queue *q, uint32_t maxlen)
 {
 	char buf[NL_MSG_SIZE];
@@ -78,13 +85,19 @@ static int set_maxlen(struct queue *q, uint32_t maxlen)
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
-	return config_call(q, nlh);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = q->seq++;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
 }
 
 /*
  * Binds and sets the queue up in one message, which the kernel applies in
  * one call: a queue just bound copies nothing, holds 1024 and is not
  * fail-open, and a packet that met it so between two messages was dropped.
+ * Its length is 0 until the set-up is done (queue_open()): packets pass
+ * meanwhile, and none is in the socket while we wait for config answers.
  */
 static int bind_queue(struct queue *q)
 {
@@ -96,7 +109,7 @@ static int bind_queue(struct queue *q)
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, QUEUE_COPY_RANGE);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
 	return config_call(q, nlh);
@@ -146,6 +159,9 @@ int queue_open(struct queue **qp, uint16_t num, bool *ct_attached)
 		goto err_close;
 	}
 	q->serving = true;
+	ret = set_maxlen(q, QUEUE_MAXLEN);
+	if (ret < 0)
+		goto err_close;
 	*qp = q;
 	return 0;
 
@@ -304,12 +320,18 @@ bool queue_holding(const struct queue *q)
 
 int queue_stop_intake(struct queue *q)
 {
+	int ret;
+
 	/*
 	 * The kernel checks the length under the queue's lock before it
 	 * queues a packet, and with fail-open accepts what does not fit: once
-	 * this is acknowledged, every packet queued is already in our socket.
+	 * this is sent, every packet queued is already in our socket.
 	 */
-	return set_maxlen(q, 0);
+	if (q->stopped)
+		return 0;
+	ret = set_maxlen(q, 0);
+	q->stopped = ret == 0;
+	return ret;
 }
 
 void queue_close(struct queue *q)
@@ -320,7 +342,8 @@ void queue_close(struct queue *q)
 	if (!q)
 		return;
 	if (q->serving) {
-		/* unbinding drops what the kernel still holds: take it first */
+		/* unbinding drops what the kernel still holds: take it first;
+		 * the unbind's answer is then the only message to come */
 		queue_stop_intake(q);
 		while (queue_recv(q, QUEUE_MAXLEN, NULL, NULL, &overrun) > 0)
 			;

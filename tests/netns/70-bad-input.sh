@@ -57,9 +57,10 @@ ip netns exec "$gw" "$CRAFT" gateway >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 busywait 3000 grep -q '^ready' "$WORK/gw.log" || fail "craftpeer gateway"
 load_pin_ruleset "$nat" || fail "ruleset"
-start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics.prom"
+HLOG=$WORK/helper.log
+start_helper "$nat" "$HLOG" -M "$WORK/metrics.prom"
 
-alive() { kill -0 "$HELPER_PID" 2>/dev/null || fail "$1: the helper died: $(tail -3 "$WORK/helper.log")"; }
+alive() { kill -0 "$HELPER_PID" 2>/dev/null || fail "$1: the helper died: $(tail -3 "$HLOG")"; }
 # counter NAME: its value now (metrics written on SIGUSR1, before the log line)
 counter() {
 	local n
@@ -71,9 +72,9 @@ counter() {
 		ip netns exec "$nat" awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
 			else print $c["ReasmReqds"] }' /proc/net/snmp ;;
 	*)
-		n=$(grep -c 'stats: batches' "$WORK/helper.log")
+		n=$(grep -c 'stats: batches' "$HLOG")
 		kill -USR1 "$HELPER_PID"
-		busywait 3000 sh -c "[ \$(grep -c 'stats: batches' '$WORK/helper.log') -gt $n ]" ||
+		busywait 3000 sh -c "[ \$(grep -c 'stats: batches' '$HLOG') -gt $n ]" ||
 			fail "no counters"
 		awk -v k="$1" '$1 == k { print $2 }' "$WORK/metrics.prom" ;;
 	esac
@@ -140,7 +141,9 @@ run_queue_overrun() {
 	local i pids=()
 	kill -TERM "$HELPER_PID"
 	wait "$HELPER_PID"
-	NFQH_TEST_RCVBUF=1024 start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics.prom"
+	# a log of its own: start_helper must not find the old one's "bound"
+	HLOG=$WORK/overrun.log
+	NFQH_TEST_RCVBUF=1024 start_helper "$nat" "$HLOG" -M "$WORK/metrics.prom"
 	before=$(counter "$counter")	# a new helper: counting starts again
 	kill -STOP "$HELPER_PID"
 	for ((i = 0; i < 32; i++)); do
