@@ -208,7 +208,7 @@ static void retry_verdict(struct helper *h)
 	}
 	h->stats.verdict_errors++;
 	if (ratelimit_pass(&rl_verdict, &suppressed))
-		log_warnx("queue: verdict: %s; retrying every %d ms (%lu more suppressed)",
+		log_warnx("queue: verdict: %s; sent again every %d ms (%lu such warnings suppressed)",
 			  strerror(-ret), VERDICT_RETRY_MS, suppressed);
 }
 
