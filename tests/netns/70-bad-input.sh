@@ -6,8 +6,8 @@
 # the named counter moved by DELTA (0: must not move; +: at least one), and
 # the answer reached its client, or did not where the kernel itself drops
 # it before the queue (ARRIVES). Counters are the helper's metrics, or the
-# kernel's: kernel:ct_invalid (conntrack -S), kernel:ReasmReqds
-# (/proc/net/snmp). The netlink decoders' own matrix is tests/unit/test-badinput.c;
+# kernel's: kernel:ct_invalid (conntrack -S), kernel:ReasmReqds and
+# kernel:InHdrErrors (/proc/net/snmp). The netlink decoders' own matrix is tests/unit/test-badinput.c;
 # a refused verdict is 32-lifecycle's.
 source "$(dirname "$0")/lib.sh"
 CRAFT=$BUILD/tools/craftpeer
@@ -20,6 +20,7 @@ ok			ok			500	${M}pins_total{outcome="added"}		1	yes	pinned
 v2_ok			v2_ok			500	${M}pins_total{outcome="added"}		1	yes	IKEv2 IKE_SA_INIT: pinned
 large			large			500	${M}pins_total{outcome="added"}		1	yes	1200 bytes, cut to 128 by the copy range: pinned
 ip_options		ip_options		500	${M}pins_total{outcome="added"}		1	yes	IP options (IHL 7): pinned
+bad_ip_options		bad_ip_options		500	kernel:InHdrErrors				1	no	an IP option whose length lies (timestamp, 2): ip_rcv drops it
 fragments		fragments		500	${M}pins_total{outcome="added"}		1	yes	two fragments, reassembled before the queue: pinned
 first_fragment		first_fragment		500	kernel:ReasmReqds				1	no	the first fragment alone: held for reassembly, never queued
 later_fragment		later_fragment		500	kernel:ReasmReqds				1	no	a later fragment alone: held for reassembly, never queued
@@ -68,9 +69,9 @@ counter() {
 	kernel:ct_invalid)
 		ip netns exec "$nat" conntrack -S | grep -o 'invalid=[0-9]*' |
 			awk -F= '{ n += $2 } END { print n + 0 }' ;;
-	kernel:ReasmReqds)
-		ip netns exec "$nat" awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
-			else print $c["ReasmReqds"] }' /proc/net/snmp ;;
+	kernel:ReasmReqds | kernel:InHdrErrors)
+		ip netns exec "$nat" awk -v f="${1#kernel:}" '/^Ip:/ {
+			if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp ;;
 	*)
 		n=$(grep -c 'stats: batches' "$HLOG")
 		kill -USR1 "$HELPER_PID"
@@ -195,6 +196,6 @@ while read -r row craft port counter delta arrives what; do
 done < <(cases)
 cat "$WORK/table"
 echo "bad-input matrix: $rows rows, $failed failed; the helper served throughout"
-[ "$rows" -ge 30 ] || fail "the table was not read whole"
+[ "$rows" -ge 34 ] || fail "the table was not read whole"
 [ "$failed" = 0 ] || fail "$failed rows"
 echo "PASS: 70-bad-input"

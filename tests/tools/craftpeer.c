@@ -73,6 +73,15 @@ static void ip_options(struct answer *a, const uint8_t *ic, const uint8_t *rc)
 	a->optlen = 8;
 }
 
+static void bad_ip_options(struct answer *a, const uint8_t *ic,
+			   const uint8_t *rc)
+{
+	ok(a, ic, rc);
+	a->opt[0] = 0x44;	/* timestamp, its length 2: below its minimum, 4 */
+	a->opt[1] = 2;
+	a->optlen = 8;
+}
+
 static void fragments(struct answer *a, const uint8_t *ic, const uint8_t *rc)
 {
 	large(a, ic, rc);
@@ -197,6 +206,7 @@ static const struct ccase cases[] = {
 	{ "v2_ok", false, v2_ok, -1 },
 	{ "large", false, large, -1 },
 	{ "ip_options", false, ip_options, -1 },
+	{ "bad_ip_options", false, bad_ip_options, -1 },
 	{ "fragments", false, fragments, -1 },
 	{ "first_fragment", false, first_fragment, -1 },
 	{ "later_fragment", false, later_fragment, -1 },
