@@ -190,7 +190,8 @@ static void write_metrics(const struct helper *h, const char *path)
 		return;
 	ret = stats_write(&h->stats, path);
 	if (ret < 0 && ratelimit_pass(&rl_metrics, &suppressed))
-		log_warnx("metrics: %s: %s", path, strerror(-ret));
+		log_warnx("metrics: %s: %s%s", path, strerror(-ret),
+			  ret == -EACCES ? " (the daemon keeps CAP_NET_ADMIN alone: make the directory writable by its user)" : "");
 }
 
 static struct ratelimit rl_verdict;
@@ -286,6 +287,7 @@ static void serve(struct helper *h, const struct nfqh_config *cfg,
 			log_flush();
 		}
 		timeout = run_schedule(h, &sched, cfg->metrics);
+		log_flush();	/* what the schedule logged, before we sleep */
 		ts.tv_sec = timeout / 1000;
 		ts.tv_nsec = timeout % 1000 * 1000000L;
 		n = ppoll(&pfd, 1, timeout < 0 ? NULL : &ts, unblocked);
@@ -373,8 +375,8 @@ int main(int argc, char **argv)
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 	drop_privileges();
 
-	log_flush();
 	write_metrics(&h, cfg.metrics);
+	log_flush();
 	notify("READY=1\nSTATUS=serving queue");
 
 	serve(&h, &cfg, &unblocked);

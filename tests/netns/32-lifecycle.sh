@@ -36,6 +36,13 @@ want_caps CapAmb 0000000000000000
 want_caps NoNewPrivs 1
 echo "as root outside systemd: $(grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' "$status" | tr -s '\t\n' ' ')"
 
+# root without CAP_DAC_OVERRIDE: a metrics directory of another user is shut
+mkdir -m 755 "$WORK/other" && chown 65534:65534 "$WORK/other"
+ip netns exec "$nat" "$HELPER" -q 5 -M "$WORK/other/metrics.prom" >"$WORK/other.log" 2>&1 &
+PIDS+=($!)
+busywait 5000 grep -q "metrics: $WORK/other/metrics.prom: Permission denied (the daemon keeps CAP_NET_ADMIN alone" "$WORK/other.log" ||
+	fail "no remedy for a metrics directory it may not write: $(cat "$WORK/other.log")"
+
 # it serves with that: a pin, through a ctnetlink lookup and a transaction
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n 1 -t 2000 -r 1 >/dev/null ||
 	fail "IKE with CAP_NET_ADMIN only"
