@@ -18,6 +18,7 @@
 #include "nftmap.h"
 #include "notify.h"
 #include "queue.h"
+#include "rebuild.h"
 #include "stats.h"
 #include "status.h"
 
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 {
 	struct nfqh_config cfg;
 	struct helper h = { 0 };
+	struct rebuild_result rebuilt;
 	char err[256], map_name[600];
 	sigset_t unblocked;
 	int n, drained;
@@ -195,6 +197,8 @@ int main(int argc, char **argv)
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 
 	log_flush();
+	/* after binding: IKE answers meanwhile are pinned, not bypassed */
+	rebuild_run(&h, &rebuilt);
 	write_metrics(&h, cfg.metrics);
 	notify("READY=1\nSTATUS=serving queue");
 
