@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "explain.h"
 #include "ct.h"
 #include "helper.h"
 #include "log.h"
@@ -182,6 +183,8 @@ int main(int argc, char **argv)
 		return check_run(&cfg);
 	if (cfg.mode == MODE_STATUS)
 		return status_run(&cfg);
+	if (cfg.mode == MODE_EXPLAIN)
+		return explain_run(&cfg);
 	log_init(cfg.log_dest, cfg.verbose);
 	if (helper_init(&h, cfg.batch) < 0)
 		fatalx("out of memory");
