@@ -68,8 +68,8 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/obj/tests/tools/peer.o $
 
 unit-tests: $(TESTS)
 
-BENCH_TOOLS := $(BUILD)/tools/ikeload $(BUILD)/tools/mapfill
-$(BUILD)/tools/ikeload $(BUILD)/tools/mapfill: $(BUILD)/tools/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJS)
+BENCH_TOOLS := $(BUILD)/tools/ikeload $(BUILD)/tools/mapfill $(BUILD)/tools/ctfill
+$(BENCH_TOOLS): $(BUILD)/tools/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -16,6 +16,15 @@
 #include "nfqh.h"
 
 
+/*
+ * The kernel fills a dump's answer to the size of the reads it sees, up to
+ * 32 KiB; it walks the table, a lock per bucket, until the answer is full.
+ * Small reads keep each walk short.
+ */
+#ifndef CT_DUMP_READ
+#define CT_DUMP_READ 8192
+#endif
+
 struct ct_sock {
 	struct mnl_socket *nl;
 	uint32_t portid;
@@ -275,7 +284,7 @@ int ct_dump_step(struct ct_sock *cs,
 	ssize_t n;
 	int ret;
 
-	n = mnl_socket_recvfrom(cs->nl, cs->rbuf, sizeof(cs->rbuf));
+	n = mnl_socket_recvfrom(cs->nl, cs->rbuf, CT_DUMP_READ);
 	if (n < 0)
 		return -errno;
 	/* libmnl turns NLM_F_DUMP_INTR into EINTR: the rest still comes */
