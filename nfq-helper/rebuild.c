@@ -117,6 +117,8 @@ static int dump(struct rebuild *rb, struct ct_sock *cs)
 		ret = ct_dump_step(cs, on_entry, rb);
 		t = now_us() - t;
 		rb->r->reads++;
+		rb->r->reads_over_1ms += t > 1000;
+		rb->r->reads_over_5ms += t > 5000;
 		if (t > rb->r->slice_max_us)
 			rb->r->slice_max_us = t;
 		if (ret == -EINTR)	/* the rest of the dump still comes */
@@ -325,10 +327,11 @@ int rebuild_run(struct helper *h, struct rebuild_result *r)
 	free(rb.pins);
 	free(rb.split);
 	r->elapsed_us = now_us() - start;
-	log_info("rebuild: %" PRIu64 " conntrack entries, %" PRIu64 " IKE/NAT-T flows: %" PRIu64 " pins (%" PRIu64 " added, %" PRIu64 " already there, %" PRIu64 " kept a live pin to another address, %" PRIu64 " failed; %" PRIu64 " answered flows via another address than the first); %" PRIu64 " split, %" PRIu64 " healed; %" PRIu64 " ms, %" PRIu64 " reads of the table, the longest %" PRIu64 " us, %" PRIu64 " packets served meanwhile",
+	log_info("rebuild: %" PRIu64 " conntrack entries, %" PRIu64 " IKE/NAT-T flows: %" PRIu64 " pins (%" PRIu64 " added, %" PRIu64 " already there, %" PRIu64 " kept a live pin to another address, %" PRIu64 " failed; %" PRIu64 " answered flows via another address than the first); %" PRIu64 " split, %" PRIu64 " healed; %" PRIu64 " ms, %" PRIu64 " reads of the table (%" PRIu64 " over 1 ms, %" PRIu64 " over 5 ms, the longest %" PRIu64 " us), %" PRIu64 " packets served meanwhile",
 		 r->entries, r->flows, r->pins, r->added, r->present,
 		 r->conflicts, r->failed, r->elsewhere, r->splits, r->heals,
-		 r->elapsed_us / 1000, r->reads, r->slice_max_us, r->served);
+		 r->elapsed_us / 1000, r->reads, r->reads_over_1ms,
+		 r->reads_over_5ms, r->slice_max_us, r->served);
 	log_flush();
 	return ret < 0 ? ret : 0;
 }

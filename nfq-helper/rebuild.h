@@ -24,6 +24,7 @@ struct rebuild_result {
 	uint64_t heals;		/* of those, conntrack entries deleted */
 	uint64_t served;	/* queued packets handled meanwhile */
 	uint64_t reads;		/* socket reads of the dump */
+	uint64_t reads_over_1ms, reads_over_5ms;
 	uint64_t slice_max_us;	/* the longest read of the dump */
 	uint64_t elapsed_us;
 };

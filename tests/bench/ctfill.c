@@ -3,7 +3,7 @@
  * ctfill: fills the conntrack table through ctnetlink, many NEW messages per
  * send, for the rebuild's figures. COUNT UDP entries: every EVERY-th one an
  * answered IKE flow (100.96.0.0 + i -> GATEWAY:500, source-NATed to one of
- * POOLS addresses from 198.51.100.1), the others plain flows between
+ * POOLS addresses from 198.51.100.1), the others plain flows from
  * 100.112.0.0/12 and GATEWAY:53 without NAT. Prints how many the kernel
  * refused. Usage: ctfill COUNT EVERY GATEWAY POOLS
  */
@@ -45,6 +45,7 @@ static size_t put_entry(char *buf, unsigned long i, unsigned long every,
 	struct nfgenmsg *nfg;
 	struct nlattr *nat;
 	in_addr_t src, pool;
+	uint16_t sport;
 	bool ike = every && i % every == 0;
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
@@ -57,8 +58,11 @@ static size_t put_entry(char *buf, unsigned long i, unsigned long every,
 		src = htonl(ntohl(inet_addr("100.96.0.0")) + i / every);
 		pool = htonl(ntohl(inet_addr("198.51.100.1")) + i / every % pools);
 		/* the reply as if not NATed: the kernel's NAT set-up mends it */
-		put_tuple(nlh, CTA_TUPLE_ORIG, src, gw, 500, 500);
-		put_tuple(nlh, CTA_TUPLE_REPLY, gw, src, 500, 500);
+		/* a port of its own: the NAT keeps it (below 1024 it would
+		 * pick one of the 511 privileged ones) */
+		sport = 1024 + i / every % 64000;
+		put_tuple(nlh, CTA_TUPLE_ORIG, src, gw, sport, 500);
+		put_tuple(nlh, CTA_TUPLE_REPLY, gw, src, 500, sport);
 		nat = mnl_attr_nest_start(nlh, CTA_NAT_SRC);
 		mnl_attr_put_u32(nlh, CTA_NAT_V4_MINIP, pool);
 		mnl_attr_put_u32(nlh, CTA_NAT_V4_MAXIP, pool);
