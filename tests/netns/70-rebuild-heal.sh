@@ -43,7 +43,7 @@ busywait 20000 sh -c "[ \$(awk '\$1 == \"rx\" && \$2 == 4500 { print \$5 }' '$WO
 	fail "the split subscribers did not float to 4500: $(natt_started) of $SPLIT"
 n_split=$(split_flows)
 
-start_helper "$nat" "$WORK/helper.log"
+start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics"
 busywait 5000 grep -q '^rebuild:' "$WORK/helper.log" || fail "no rebuild line: $(cat "$WORK/helper.log")"
 line=$(grep '^rebuild:' "$WORK/helper.log")
 echo "$line"
@@ -76,6 +76,8 @@ heals=$(grep -c '^heal:' "$WORK/helper.log")
 [[ $line =~ ([0-9]+)\ healed ]] && [ "${BASH_REMATCH[1]}" = "$heals" ] ||
 	fail "heal count: line says ${BASH_REMATCH[1]:-?}, $heals heal lines"
 [ "$heals" = "$n_split" ] || fail "$n_split split flows, $heals healed"
+grep -qx "nfq_helper_heals_total $heals" "$WORK/metrics" ||
+	fail "metrics: $(grep heals "$WORK/metrics")"
 [ "$heals" -ge 1 ] || fail "no subscriber was split (pool balancing gave every one the same address?)"
 for ((i = 1; i <= SPLIT; i++)); do
 	c=$(awk '{ print $5 }' "$WORK/split-$i")
