@@ -60,6 +60,7 @@ static void on_entry(const struct ct_entry *e, void *data)
 {
 	struct rebuild *rb = data;
 	struct ikeflow f;
+	struct cand *c;
 	void *p;
 
 	rb->r->entries++;
@@ -72,8 +73,9 @@ static void on_entry(const struct ct_entry *e, void *data)
 		if (!p)
 			goto nomem;
 		rb->cands = p;
-		pin_init(&rb->cands[rb->ncands].pin, f.inner, f.gateway, f.pool);
-		rb->cands[rb->ncands++].port = f.port;
+		c = &rb->cands[rb->ncands++];
+		pin_init(&c->pin, f.inner, f.gateway, f.pool);
+		c->port = f.port;
 	} else if (f.port == IKE_NATT_PORT) {
 		p = grow(rb->split, &rb->split_cap, rb->nsplit,
 			 sizeof(*rb->split));

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static size_t put_entry(char *buf, unsigned long i, unsigned long every,
 	if (ike) {
 		src = htonl(ntohl(inet_addr("100.96.0.0")) + i / every);
 		pool = htonl(ntohl(inet_addr("198.51.100.1")) + i / every % pools);
-		/* the reply as if not NATed: the kernel's NAT set-up mends it */
+		/* the reply as if not NATed: the NAT set-up mends it */
 		/* a port of its own: the NAT keeps it (below 1024 it would
 		 * pick one of the 511 privileged ones) */
 		sport = 1024 + i / every % 64000;
@@ -80,24 +81,27 @@ static size_t put_entry(char *buf, unsigned long i, unsigned long every,
 }
 
 /* Reads what the kernel sent back (errors only: no ACKs asked for). */
-static int told;
-
 static unsigned long drain(struct mnl_socket *nl, char *buf, size_t size)
 {
+	static bool told;
 	unsigned long errors = 0;
 	struct nlmsghdr *nlh;
-	int n;
+	int n, err;
 
 	while ((n = recv(mnl_socket_get_fd(nl), buf, size, MSG_DONTWAIT)) > 0)
 		for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, n);
-		     nlh = mnl_nlmsg_next(nlh, &n))
-			if (nlh->nlmsg_type == NLMSG_ERROR &&
-			    ((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error) {
-				if (!told++)
-					fprintf(stderr, "ctfill: first refusal: %s\n",
-						strerror(-((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error));
-				errors++;
-			}
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			err = ((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+			if (!err)
+				continue;
+			if (!told)
+				fprintf(stderr, "ctfill: first refusal: %s\n",
+					strerror(-err));
+			told = true;
+			errors++;
+		}
 	return errors;
 }
 
@@ -105,7 +109,7 @@ int main(int argc, char **argv)
 {
 	static char buf[SEND_BYTES + 4096], rbuf[1 << 16];
 	unsigned long count, every, i, errors = 0;
-	int size = 32 << 20;
+	int size = 32 << 20, fd;
 	struct mnl_socket *nl;
 	struct timespec a, b;
 	size_t len = 0;
@@ -124,8 +128,9 @@ int main(int argc, char **argv)
 		perror("ctfill: netlink");
 		return 1;
 	}
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	fd = mnl_socket_get_fd(nl);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < count; i++) {
 		len += put_entry(buf + len, i, every, gw, pools, i);
