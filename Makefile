@@ -68,8 +68,8 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/obj/tests/tools/peer.o $
 
 unit-tests: $(TESTS)
 
-BENCH_TOOLS := $(BUILD)/tools/ikeload $(BUILD)/tools/mapfill
-$(BUILD)/tools/ikeload $(BUILD)/tools/mapfill: $(BUILD)/tools/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJS)
+BENCH_TOOLS := $(BUILD)/tools/ikeload $(BUILD)/tools/mapfill $(BUILD)/tools/ctfill
+$(BENCH_TOOLS): $(BUILD)/tools/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -117,6 +117,9 @@ install: $(BUILD)/nfq-helper
 	install -D -m 0755 nft-rules/natt-pin-load $(DESTDIR)$(DATADIR)/natt-pin-load
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(SYSCONFDIR)/nfq-helper/natt-pin.nft
+	install -D -m 0755 packaging/ha/nfq-helper-notify $(DESTDIR)$(DATADIR)/ha/nfq-helper-notify
+	install -D -m 0644 packaging/ha/keepalived.conf $(DESTDIR)$(DATADIR)/ha/keepalived.conf
+	install -D -m 0644 packaging/ha/conntrackd.conf $(DESTDIR)$(DATADIR)/ha/conntrackd.conf
 
 # the Debian package, from the files git tracks, into $(BUILD)/deb
 DEB_SRC = $(BUILD)/deb/nfq-helper

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "config.h"
 
@@ -18,6 +19,7 @@ static const char usage_text[] =
 	"                  [-T timeout] [-t table]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
+	"       nfq-helper --explain INNER [GATEWAY] [-m map] [-t table]\n"
 	"Pins the UDP 500/4500 flows of a subscriber towards an IPsec gateway to\n"
 	"the pool address its first IKE flow got (see nfq-helper(8)).\n"
 	"  -q, --queue NUM     NFQUEUE number the ruleset feeds (default 0)\n"
@@ -29,6 +31,9 @@ static const char usage_text[] =
 	"  -M, --metrics FILE  write counters there (Prometheus text) every 15 s\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
+	"      --explain INNER [GATEWAY]\n"
+	"                      one subscriber's IKE flows and pins, and whether\n"
+	"                      it is pinned, split or not pinned (exit 0, 1, 3)\n"
 	"  -s, --syslog        log to syslog instead of stderr\n"
 	"  -v, --verbose       per-packet detail (debug)\n"
 	"  -V, --version       print the version\n"
@@ -103,6 +108,7 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'S' },
+		{ "explain", required_argument, NULL, 'E' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -158,6 +164,13 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		case 'S':
 			c->mode = MODE_STATUS;
 			break;
+		case 'E':
+			if (inet_pton(AF_INET, optarg, &c->explain_inner) != 1) {
+				snprintf(err, errlen, "invalid inner address `%s' (an IPv4 address)", optarg);
+				return CONFIG_ERROR;
+			}
+			c->mode = MODE_EXPLAIN;
+			break;
 		case 's':
 			c->log_dest = LOG_TO_SYSLOG;
 			break;
@@ -177,6 +190,13 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 			snprintf(err, errlen, "unknown option `%s'", argv[optind - 1]);
 			return CONFIG_ERROR;
 		}
+	}
+	if (c->mode == MODE_EXPLAIN && optind < argc) {
+		if (inet_pton(AF_INET, argv[optind], &c->explain_gateway) != 1) {
+			snprintf(err, errlen, "invalid gateway address `%s' (an IPv4 address)", argv[optind]);
+			return CONFIG_ERROR;
+		}
+		optind++;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument `%s'", argv[optind]);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "log.h"
 
@@ -15,6 +16,7 @@ enum config_mode {
 	MODE_RUN,
 	MODE_CHECK,	/* --check: kernel support and ruleset, then exit */
 	MODE_STATUS,	/* --status: live pins and counters, then exit */
+	MODE_EXPLAIN,	/* --explain INNER [GATEWAY]: one subscriber */
 };
 
 struct nfqh_config {
@@ -27,6 +29,8 @@ struct nfqh_config {
 	int verbose;
 	enum log_dest log_dest;
 	const char *metrics;	/* Prometheus text file, or NULL */
+	in_addr_t explain_inner;	/* --explain: the subscriber */
+	in_addr_t explain_gateway;	/* and its gateway, or 0: every one */
 };
 
 #define CONFIG_METRICS_INTERVAL 15	/* seconds between metrics writes */

@@ -16,6 +16,15 @@
 #include "nfqh.h"
 
 
+/*
+ * The kernel fills a dump's answer to the size of the reads it sees, up to
+ * 32 KiB; it walks the table, a lock per bucket, until the answer is full.
+ * Small reads keep each walk short.
+ */
+#ifndef CT_DUMP_READ
+#define CT_DUMP_READ 8192
+#endif
+
 struct ct_sock {
 	struct mnl_socket *nl;
 	uint32_t portid;
@@ -106,38 +115,56 @@ int ct_decode(const void *attrs, size_t len, struct ct_entry *e)
 	if (tb[CTA_STATUS] &&
 	    mnl_attr_validate(tb[CTA_STATUS], MNL_TYPE_U32) == 0)
 		e->status = ntohl(mnl_attr_get_u32(tb[CTA_STATUS]));
+	e->id = 0;
+	if (tb[CTA_ID] && mnl_attr_validate(tb[CTA_ID], MNL_TYPE_U32) == 0)
+		e->id = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
 	return 0;
+}
+
+static struct nlmsghdr *put_header(void *buf, uint8_t type, uint16_t flags,
+				   uint32_t seq)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+
+	memset(buf, 0, CT_REQ_SIZE);	/* libmnl leaves attribute padding */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+static void put_tuple(struct nlmsghdr *nlh, uint16_t type,
+		      const struct ct_tuple *t)
+{
+	struct nlattr *tuple, *nest;
+
+	tuple = mnl_attr_nest_start(nlh, type);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, t->src);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, t->dst);
+	mnl_attr_nest_end(nlh, nest);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, t->proto);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(t->sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(t->dport));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, tuple);
 }
 
 struct nlmsghdr *ct_build_get(void *buf, const struct ct_tuple *reply,
 			      uint32_t seq)
 {
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	struct nlattr *tuple, *nest;
 
-	memset(buf, 0, CT_REQ_SIZE);	/* libmnl leaves attribute padding */
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	/* no ACK: the answer is either the entry or an error */
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-
-	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_REPLY);
-	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, reply->src);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, reply->dst);
-	mnl_attr_nest_end(nlh, nest);
-	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
-	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, reply->proto);
-	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(reply->sport));
-	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(reply->dport));
-	mnl_attr_nest_end(nlh, nest);
-	mnl_attr_nest_end(nlh, tuple);
+	nlh = put_header(buf, IPCTNL_MSG_CT_GET, 0, seq);
+	put_tuple(nlh, CTA_TUPLE_REPLY, reply);
 	return nlh;
 }
 
@@ -215,6 +242,69 @@ int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n)
 		if (q[i].err == -EINPROGRESS)
 			q[i].err = ret < 0 ? ret : -EBADMSG;
 	return ret;
+}
+
+int ct_dump_start(struct ct_sock *cs)
+{
+	char buf[CT_REQ_SIZE];
+	struct nlmsghdr *nlh;
+
+	/* no kernel-side filter: the kernel would walk the whole table in a
+	 * single read to fill one answer, and hold us there; unfiltered, a
+	 * read returns after a few hundred entries */
+	nlh = put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, ++cs->seq);
+	if (mnl_socket_sendto(cs->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+struct dump_cb {
+	void (*cb)(const struct ct_entry *e, void *data);
+	void *data;
+};
+
+static int dump_entry(const struct nlmsghdr *nlh, void *data)
+{
+	size_t off = MNL_ALIGN(sizeof(struct nfgenmsg));
+	struct dump_cb *d = data;
+	struct ct_entry e;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(off))
+		return MNL_CB_OK;
+	if (ct_decode((const char *)mnl_nlmsg_get_payload(nlh) + off,
+		      nlh->nlmsg_len - mnl_nlmsg_size(off), &e) == 0)
+		d->cb(&e, d->data);
+	return MNL_CB_OK;
+}
+
+int ct_dump_step(struct ct_sock *cs,
+		 void (*cb)(const struct ct_entry *e, void *data), void *data)
+{
+	struct dump_cb d = { .cb = cb, .data = data };
+	ssize_t n;
+	int ret;
+
+	n = mnl_socket_recvfrom(cs->nl, cs->rbuf, CT_DUMP_READ);
+	if (n < 0)
+		return -errno;
+	/* libmnl turns NLM_F_DUMP_INTR into EINTR: the rest still comes */
+	ret = mnl_cb_run(cs->rbuf, n, cs->seq, cs->portid, dump_entry, &d);
+	if (ret < 0)
+		return -errno;
+	return ret == MNL_CB_STOP ? 0 : 1;
+}
+
+int ct_delete(struct ct_sock *cs, const struct ct_entry *e)
+{
+	char buf[CT_REQ_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, ++cs->seq);
+	put_tuple(nlh, CTA_TUPLE_ORIG, &e->orig);
+	if (e->id)
+		mnl_attr_put_u32(nlh, CTA_ID, htonl(e->id));
+	return nl_request(cs->nl, cs->portid, nlh, cs->rbuf, sizeof(cs->rbuf),
+			  NULL, NULL);
 }
 
 void ct_close(struct ct_sock *cs)

@@ -23,6 +23,7 @@ struct ct_entry {
 	struct ct_tuple orig;
 	struct ct_tuple reply;
 	uint32_t status;	/* IPS_* bits */
+	uint32_t id;		/* CTA_ID, 0 if absent */
 };
 
 struct ct_query {
@@ -43,6 +44,24 @@ int ct_open(struct ct_sock **cs);
 /* Looks up n entries by reply tuple in one round trip; fills q[i].err. */
 int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n);
 void ct_close(struct ct_sock *cs);
+
+/*
+ * A dump of the IPv4 conntrack table, one socket read at a time (at most
+ * NL_RECV_SIZE bytes: a few hundred entries), so that a caller can serve
+ * its queue between reads. ct_dump_start() sends the request;
+ * ct_dump_step() reads once and hands each entry to cb: 1 while more is to
+ * come, 0 when the dump is complete, else -errno (-EINTR: the kernel marked
+ * the dump inconsistent; reading on gets the rest).
+ */
+int ct_dump_start(struct ct_sock *cs);
+int ct_dump_step(struct ct_sock *cs,
+		 void (*cb)(const struct ct_entry *e, void *data), void *data);
+
+/*
+ * Deletes the entry with e's original tuple and, if e->id is set, that id
+ * only (a newer flow with the same tuple is left alone). -ENOENT if gone.
+ */
+int ct_delete(struct ct_sock *cs, const struct ct_entry *e);
 
 /* Bytes of one GET request, at most. */
 #define CT_REQ_SIZE 128

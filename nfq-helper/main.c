@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "explain.h"
 #include "ct.h"
 #include "helper.h"
 #include "log.h"
@@ -19,6 +20,7 @@
 #include "notify.h"
 #include "priv.h"
 #include "queue.h"
+#include "rebuild.h"
 #include "stats.h"
 #include "status.h"
 
@@ -124,12 +126,15 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg)
 
 /*
  * SIGHUP. The daemon keeps no state it cannot read back from the kernel, so a
- * reload is reading it again: the map's declaration here; the pins from
- * conntrack (issue 11's rebuild) are to be called from here too.
+ * reload is reading it again: the map's declaration, then the pins from
+ * conntrack (what an HA node taking over needs).
  */
 static void reload(struct helper *h, const struct nfqh_config *cfg)
 {
+	struct rebuild_result rebuilt;
+
 	reload_map(h, cfg);
+	rebuild_run(h, &rebuilt);
 }
 
 static void open_queue(struct helper *h, const struct nfqh_config *cfg)
@@ -343,6 +348,7 @@ int main(int argc, char **argv)
 {
 	struct nfqh_config cfg;
 	struct helper h = { 0 };
+	struct rebuild_result rebuilt;
 	char err[256], map_name[600];
 	sigset_t unblocked;
 
@@ -360,6 +366,8 @@ int main(int argc, char **argv)
 		return check_run(&cfg);
 	if (cfg.mode == MODE_STATUS)
 		return status_run(&cfg);
+	if (cfg.mode == MODE_EXPLAIN)
+		return explain_run(&cfg);
 	log_init(cfg.log_dest, cfg.verbose);
 	if (helper_init(&h, cfg.batch) < 0)
 		fatalx("out of memory");
@@ -375,6 +383,9 @@ int main(int argc, char **argv)
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 	drop_privileges();
 
+	log_flush();
+	/* after binding: IKE answers meanwhile are pinned, not bypassed */
+	rebuild_run(&h, &rebuilt);
 	write_metrics(&h, cfg.metrics);
 	log_flush();
 	notify("READY=1\nSTATUS=serving queue");

@@ -123,6 +123,9 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "pins_total", NULL, "{outcome=\"conflict\"}", s->pin_conflicts);
 	counter(f, "pins_total", NULL, "{outcome=\"map_full\"}", s->map_full);
 	counter(f, "pins_total", NULL, "{outcome=\"error\"}", s->map_errors);
+	counter(f, "pins_total", NULL, "{outcome=\"rebuilt\"}", s->pins_rebuilt);
+	counter(f, "heals_total", "Split NAT-T flows whose conntrack entry a rebuild deleted.",
+		NULL, s->heals);
 	counter(f, "transactions_total", "nftables transactions sent.", NULL, s->transactions);
 	counter(f, "batches_total", "Wakeups that took packets.", NULL, s->batches);
 	counter(f, "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",

@@ -29,6 +29,8 @@ struct nfqh_stats {
 	uint64_t pin_conflicts;
 	uint64_t map_full;
 	uint64_t map_errors;
+	uint64_t pins_rebuilt;	/* written by rebuilds from conntrack */
+	uint64_t heals;		/* split NAT-T flows deleted by rebuilds */
 	uint64_t transactions;
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
 	uint64_t verdict_errors;	/* verdicts refused, sent again */

@@ -9,7 +9,8 @@ pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-d
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
 dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+keepalived conntrackd"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -16,13 +16,14 @@
  *     N well-formed IKE answers (random cookies) from SOURCE:500 to
  *     TARGET:PORT: replies for flows that do not exist.
  *   ikepeer client -g GATEWAY -f FIRST_SOURCE [-n ATTEMPTS] [-2] [-t MS]
- *                  [-r TRIES] [-k DPDS -i MS] [-G GATEWAYS]
+ *                  [-r TRIES] [-k DPDS -i MS] [-G GATEWAYS] [-w MS]
  *     per attempt, from the next source address: IKEv1 aggressive mode
  *     message 1 on 500, then message 3 on 4500 behind the non-ESP marker
  *     once the answer came (RFC 3947 float). -2: IKEv2 IKE_SA_INIT, then
  *     IKE_AUTH on 4500. Each message is sent up to TRIES times (3), MS
  *     apart (1000). -k: then DPDS informational exchanges on 4500, one
- *     every -i MS. -G: attempt i goes to GATEWAY + i % GATEWAYS.
+ *     every -i MS. -G: attempt i goes to GATEWAY + i % GATEWAYS. -w: waits
+ *     MS between the answer on 500 and the float to 4500.
  *     Prints "attempt N SOURCE ok|fail ICOOKIE retransmits R".
  *   ikepeer udp -g GATEWAY -f SOURCE -p PORT [-n FLOWS]
  *     one datagram per flow, each from a new source port: plain traffic.
@@ -262,7 +263,7 @@ static int gateway(int argc, char **argv)
 }
 
 static int tries = 3, wait_ms = 1000, retransmits;
-static int dpd_count, dpd_interval_ms = 1000;
+static int dpd_count, dpd_interval_ms = 1000, float_wait_ms;
 
 /* Sends and waits for an answer carrying our cookie. */
 static bool exchange(int fd, const struct sockaddr_in *to, const uint8_t *msg,
@@ -309,6 +310,9 @@ static bool attempt(struct in_addr src, struct in_addr gw, int version,
 	if (!ok)
 		return false;
 
+	/* -w: a slow client, or one that gets the answer late */
+	if (float_wait_ms)
+		poll(NULL, 0, float_wait_ms);
 	/* NAT detected: float to 4500, a new flow (RFC 3947 4) */
 	fd = udp_socket(src, 0);
 	to.sin_port = htons(4500);
@@ -334,8 +338,11 @@ static int client(int argc, char **argv)
 	uint8_t ic[8];
 	char ich[17];
 
-	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:")) != -1) {
+	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:w:")) != -1) {
 		switch (c) {
+		case 'w':
+			float_wait_ms = atoi(optarg);
+			break;
 		case 'k':
 			dpd_count = atoi(optarg);
 			break;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Command line parsing: values, limits, errors that name the bad token. */
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "check.h"
 #include "config.h"
@@ -83,11 +84,38 @@ static void test_duration(void)
 	CHECK(!config_parse_duration("5000000000", &ms));
 }
 
+static void test_explain(void)
+{
+	char *one[] = { "nfq-helper", "--explain", "100.64.1.7", NULL };
+	char *two[] = { "nfq-helper", "--explain", "100.64.1.7", "203.0.113.2",
+			"-t", "t", NULL };
+	char *bad[] = { "nfq-helper", "--explain", "100.64.1", NULL };
+	char *badgw[] = { "nfq-helper", "--explain", "100.64.1.7", "gw", NULL };
+	char *three[] = { "nfq-helper", "--explain", "100.64.1.7",
+			  "203.0.113.2", "x", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 3, one) == CONFIG_RUN);
+	CHECK(c.mode == MODE_EXPLAIN && c.explain_gateway == 0);
+	CHECK(c.explain_inner == inet_addr("100.64.1.7"));
+	CHECK(parse(&c, err, 6, two) == CONFIG_RUN);
+	CHECK(c.explain_gateway == inet_addr("203.0.113.2"));
+	CHECK(!strcmp(c.table, "t"));
+	CHECK(parse(&c, err, 3, bad) == CONFIG_ERROR);
+	CHECK(strstr(err, "`100.64.1'") != NULL);
+	CHECK(parse(&c, err, 4, badgw) == CONFIG_ERROR);
+	CHECK(strstr(err, "gateway") != NULL);
+	CHECK(parse(&c, err, 5, three) == CONFIG_ERROR);
+	CHECK(strstr(err, "unexpected argument `x'") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_defaults);
 	RUN(test_values);
 	RUN(test_errors);
 	RUN(test_duration);
+	RUN(test_explain);
 	return CHECK_DONE();
 }

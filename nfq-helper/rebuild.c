@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Rebuild: conntrack dump -> pins; heal: split NAT-T flows deleted. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <linux/netfilter/nf_conntrack_common.h>
+
+#include "ikeflow.h"
+#include "pin.h"
+#include "queue.h"
+#include "rebuild.h"
+
+/* queued packets handled between two slices of the dump, at most */
+#define SERVE_MAX 4096
+
+/* A pin an answered flow justifies, and the port of that flow. */
+struct cand {
+	struct pin pin;
+	uint16_t port;
+};
+
+struct rebuild {
+	struct helper *h;
+	struct rebuild_result *r;
+	struct cand *cands;
+	size_t ncands, cands_cap;
+	struct pin *pins;	/* one per subscriber and gateway, sorted */
+	size_t npins;
+	struct ct_entry *split;	/* unanswered NAT-T flows */
+	size_t nsplit, split_cap;
+	int err;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : 1024;
+
+	if (n < *cap)
+		return p;
+	p = reallocarray(p, want, size);
+	if (p)
+		*cap = want;
+	return p;
+}
+
+static void on_entry(const struct ct_entry *e, void *data)
+{
+	struct rebuild *rb = data;
+	struct ikeflow f;
+	struct cand *c;
+	void *p;
+
+	rb->r->entries++;
+	if (!ikeflow_from_ct(e, &f))
+		return;
+	rb->r->flows++;
+	if (ikeflow_justifies_pin(&f)) {
+		p = grow(rb->cands, &rb->cands_cap, rb->ncands,
+			 sizeof(*rb->cands));
+		if (!p)
+			goto nomem;
+		rb->cands = p;
+		c = &rb->cands[rb->ncands++];
+		pin_init(&c->pin, f.inner, f.gateway, f.pool);
+		c->port = f.port;
+	} else if (f.port == IKE_NATT_PORT) {
+		p = grow(rb->split, &rb->split_cap, rb->nsplit,
+			 sizeof(*rb->split));
+		if (!p)
+			goto nomem;
+		rb->split = p;
+		rb->split[rb->nsplit++] = *e;
+	}
+	return;
+nomem:
+	rb->err = -ENOMEM;
+}
+
+/* Handles what the queue holds, if it is bound; never blocks. */
+static void serve_queue(struct rebuild *rb)
+{
+	struct helper *h = rb->h;
+	struct pollfd pfd = { .events = POLLIN };
+	int n, served = 0;
+
+	if (!h->queue)
+		return;
+	pfd.fd = queue_fd(h->queue);
+	while (served < SERVE_MAX && poll(&pfd, 1, 0) > 0) {
+		n = helper_run(h);
+		if (n <= 0)
+			break;
+		served += n;
+	}
+	rb->r->served += served;
+}
+
+static int dump(struct rebuild *rb, struct ct_sock *cs)
+{
+	uint64_t t;
+	int ret;
+
+	ret = ct_dump_start(cs);
+	while (ret >= 0) {
+		t = now_us();
+		ret = ct_dump_step(cs, on_entry, rb);
+		t = now_us() - t;
+		rb->r->reads++;
+		rb->r->reads_over_1ms += t > 1000;
+		rb->r->reads_over_5ms += t > 5000;
+		if (t > rb->r->slice_max_us)
+			rb->r->slice_max_us = t;
+		if (ret == -EINTR)	/* the rest of the dump still comes */
+			ret = 1;
+		if (ret <= 0 || rb->err)
+			break;
+		serve_queue(rb);
+	}
+	return rb->err ? rb->err : ret;
+}
+
+static int key_cmp(in_addr_t a_inner, in_addr_t a_gw, in_addr_t b_inner,
+		   in_addr_t b_gw)
+{
+	if (a_inner != b_inner)
+		return ntohl(a_inner) < ntohl(b_inner) ? -1 : 1;
+	if (a_gw != b_gw)
+		return ntohl(a_gw) < ntohl(b_gw) ? -1 : 1;
+	return 0;
+}
+
+/* By subscriber and gateway; the IKE flow (500) first, as live learning. */
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *p = a, *q = b;
+	int c = key_cmp(p->pin.inner, p->pin.gateway, q->pin.inner,
+			q->pin.gateway);
+
+	if (c || p->port == q->port)
+		return c;
+	return p->port < q->port ? -1 : 1;
+}
+
+/*
+ * One pin per subscriber and gateway: the first flow's, as the live path
+ * would have learnt it; a flow via another address would only conflict
+ * with it, and a failing transaction is slow: it is counted, not sent.
+ */
+static int choose_pins(struct rebuild *rb)
+{
+	const struct pin *p, *first = NULL;
+	size_t i;
+
+	if (!rb->ncands)
+		return 0;
+	qsort(rb->cands, rb->ncands, sizeof(*rb->cands), cand_cmp);
+	rb->pins = calloc(rb->ncands, sizeof(*rb->pins));
+	if (!rb->pins)
+		return -ENOMEM;
+	for (i = 0; i < rb->ncands; i++) {
+		p = &rb->cands[i].pin;
+		if (first && !key_cmp(first->inner, first->gateway, p->inner,
+				      p->gateway)) {
+			rb->r->elsewhere += p->pool != first->pool;
+			continue;
+		}
+		rb->pins[rb->npins++] = *p;
+		first = p;
+	}
+	return 0;
+}
+
+static void tally(struct rebuild_result *r, const struct pin *p)
+{
+	switch (p->state) {
+	case PIN_ADDED:
+		r->added++;
+		break;
+	case PIN_REFRESHED:
+		r->present++;
+		break;
+	case PIN_CONFLICT:
+		r->conflicts++;
+		break;
+	default:
+		r->failed++;
+		break;
+	}
+}
+
+static void commit(struct rebuild *rb)
+{
+	struct helper *h = rb->h;
+	size_t i, k, n;
+
+	for (i = 0; i < rb->npins; i += n) {
+		n = rb->npins - i;
+		if (n > h->batch_max)
+			n = h->batch_max;
+		memcpy(h->pins, rb->pins + i, n * sizeof(*h->pins));
+		h->npins = n;
+		helper_commit_pins(h);
+		memcpy(rb->pins + i, h->pins, n * sizeof(*h->pins));
+		h->npins = 0;
+		for (k = 0; k < n; k++)
+			tally(rb->r, &rb->pins[i + k]);
+		serve_queue(rb);
+	}
+}
+
+/* The pool address the map now holds for e's subscriber and gateway. */
+static bool pinned_pool(const struct rebuild *rb, const struct ct_entry *e,
+			in_addr_t *pool)
+{
+	size_t lo = 0, hi = rb->npins, mid;
+	const struct pin *p;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		p = &rb->pins[mid];
+		c = key_cmp(p->inner, p->gateway, e->orig.src, e->reply.src);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < rb->npins; lo++) {
+		p = &rb->pins[lo];
+		if (key_cmp(p->inner, p->gateway, e->orig.src, e->reply.src))
+			break;
+		/* a conflict kept a live pin we have not read: no verdict */
+		if (p->state == PIN_ADDED || p->state == PIN_REFRESHED) {
+			*pool = p->pool;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Deletes e unless it was answered since the dump. */
+static int heal_one(struct ct_sock *cs, const struct ct_entry *e)
+{
+	struct ct_query q = { .reply = e->reply };
+	int ret;
+
+	ret = ct_lookup(cs, &q, 1);
+	if (ret < 0 || q.err < 0)
+		return ret < 0 ? ret : q.err;
+	if ((q.entry.status & IPS_SEEN_REPLY) || (e->id && q.entry.id != e->id))
+		return -EALREADY;
+	return ct_delete(cs, e);
+}
+
+static void heal(struct rebuild *rb, struct ct_sock *cs)
+{
+	char inner[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	char from[INET_ADDRSTRLEN], pin[INET_ADDRSTRLEN];
+	const struct ct_entry *e;
+	struct ikeflow f;
+	in_addr_t pool;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < rb->nsplit; i++) {
+		e = &rb->split[i];
+		if (!ikeflow_from_ct(e, &f) || !pinned_pool(rb, e, &pool) ||
+		    !ikeflow_split(&f, pool))
+			continue;
+		rb->r->splits++;
+		inet_ntop(AF_INET, &f.inner, inner, sizeof(inner));
+		inet_ntop(AF_INET, &f.gateway, gw, sizeof(gw));
+		inet_ntop(AF_INET, &f.pool, from, sizeof(from));
+		inet_ntop(AF_INET, &pool, pin, sizeof(pin));
+		ret = heal_one(cs, e);
+		if (ret == 0) {
+			rb->r->heals++;
+			log_info("heal: %s -> %s: deleted the NAT-T flow from port %u that left via %s and was never answered; its next packet leaves via the pin, %s",
+				 inner, gw, e->orig.sport, from, pin);
+		} else if (ret != -EALREADY && ret != -ENOENT) {
+			log_warnx("heal: %s -> %s: NAT-T flow via %s: delete: %s",
+				  inner, gw, from, strerror(-ret));
+		}
+		if (i % 64 == 63)
+			serve_queue(rb);
+	}
+}
+
+int rebuild_run(struct helper *h, struct rebuild_result *r)
+{
+	struct rebuild rb = { .h = h, .r = r };
+	struct ct_sock *cs;
+	uint64_t start = now_us();
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = ct_open(&cs);
+	if (ret < 0) {
+		log_warnx("rebuild: ctnetlink socket: %s", strerror(-ret));
+		return ret;
+	}
+	ret = dump(&rb, cs);
+	if (ret < 0)
+		log_warnx("rebuild: conntrack dump: %s after %" PRIu64 " entries; restoring what was read%s",
+			  strerror(-ret), r->entries,
+			  ret == -ENOMEM ? " (out of memory)" : "");
+	if (choose_pins(&rb) < 0) {
+		log_warnx("rebuild: out of memory for %zu pins", rb.ncands);
+		ret = -ENOMEM;
+	}
+	r->pins = rb.npins;
+	commit(&rb);
+	heal(&rb, cs);
+	ct_close(cs);
+	free(rb.cands);
+	free(rb.pins);
+	free(rb.split);
+	r->elapsed_us = now_us() - start;
+	h->stats.pins_rebuilt += r->added;
+	h->stats.heals += r->heals;
+	log_info("rebuild: %" PRIu64 " conntrack entries, %" PRIu64 " IKE/NAT-T flows: %" PRIu64 " pins (%" PRIu64 " added, %" PRIu64 " already there, %" PRIu64 " kept a live pin to another address, %" PRIu64 " failed; %" PRIu64 " answered flows via another address than the first); %" PRIu64 " split, %" PRIu64 " healed; %" PRIu64 " ms, %" PRIu64 " reads of the table (%" PRIu64 " over 1 ms, %" PRIu64 " over 5 ms, the longest %" PRIu64 " us), %" PRIu64 " packets served meanwhile",
+		 r->entries, r->flows, r->pins, r->added, r->present,
+		 r->conflicts, r->failed, r->elsewhere, r->splits, r->heals,
+		 r->elapsed_us / 1000, r->reads, r->reads_over_1ms,
+		 r->reads_over_5ms, r->slice_max_us, r->served);
+	log_flush();
+	return ret < 0 ? ret : 0;
+}
