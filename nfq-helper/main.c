@@ -138,12 +138,14 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 	while (!quit) {
 		if (dump_stats) {
 			dump_stats = 0;
+			helper_read_kernel_counters(h);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, metrics);
 			log_flush();
 		}
 		if (metrics && time(NULL) >= next) {
+			helper_read_kernel_counters(h);
 			write_metrics(h, metrics);
 			next = time(NULL) + CONFIG_METRICS_INTERVAL;
 		}
@@ -207,6 +209,7 @@ int main(int argc, char **argv)
 	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
 		n = helper_run(&h);
 	queue_close(h.queue);
+	helper_read_kernel_counters(&h);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",
