@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
@@ -36,6 +37,7 @@ struct checker {
 	uint32_t portid;
 	uint32_t seq;
 	int failed;
+	char probe[32];	/* the timeout-update probe's scratch table */
 	char rbuf[NL_RECV_SIZE];
 };
 
@@ -337,11 +339,12 @@ static void check_ctnetlink(struct checker *c)
 	ct_close(cs);
 }
 
-#define PROBE_TABLE "natt_pin_probe"
+/* a name of its own per process: two probes at once do not meet */
+#define PROBE_TABLE_FMT "natt_pin_probe_%ld"
 
 /* Appends one message for the scratch table's set to the batch at *p. */
-static void put_probe_elem(char **p, uint16_t type, uint16_t flags,
-			   uint32_t seq, uint64_t expiration_ms)
+static void put_probe_elem(char **p, const char *table, uint16_t type,
+			   uint16_t flags, uint32_t seq, uint64_t expiration_ms)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
@@ -353,7 +356,7 @@ static void put_probe_elem(char **p, uint16_t type, uint16_t flags,
 		nftnl_set_elem_free(e);
 		return;
 	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, PROBE_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
 	if (expiration_ms) {
@@ -368,14 +371,15 @@ static void put_probe_elem(char **p, uint16_t type, uint16_t flags,
 	nftnl_set_free(s);
 }
 
-static void put_probe_table(char **p, uint16_t type, uint32_t seq)
+static void put_probe_table(char **p, const char *table, uint16_t type,
+			    uint32_t seq)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 
 	if (!t)
 		return;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PROBE_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
 	nlh = nftnl_nlmsg_build_hdr(*p, type, NFPROTO_IPV4,
 				    NLM_F_CREATE | NLM_F_ACK, seq);
 	nftnl_table_nlmsg_build_payload(nlh, t);
@@ -383,14 +387,14 @@ static void put_probe_table(char **p, uint16_t type, uint32_t seq)
 	nftnl_table_free(t);
 }
 
-static void put_probe_set(char **p, uint32_t seq)
+static void put_probe_set(char **p, const char *table, uint32_t seq)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 
 	if (!s)
 		return;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, PROBE_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
@@ -444,18 +448,18 @@ static int probe_batch(struct checker *c, int step)
 	first = c->seq;
 	switch (step) {
 	case 0:	/* the table, a set with timeouts, an element expiring in 1 s */
-		put_probe_table(&p, NFT_MSG_NEWTABLE, c->seq++);
-		put_probe_set(&p, c->seq++);
-		put_probe_elem(&p, NFT_MSG_NEWSETELEM,
+		put_probe_table(&p, c->probe, NFT_MSG_NEWTABLE, c->seq++);
+		put_probe_set(&p, c->probe, c->seq++);
+		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
 			       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, c->seq++,
 			       1000);
 		break;
 	case 1:	/* the same element again, expiring in 60 s */
-		put_probe_elem(&p, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK,
-			       c->seq++, 60000);
+		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
+			       NLM_F_CREATE | NLM_F_ACK, c->seq++, 60000);
 		break;
 	default:
-		put_probe_table(&p, NFT_MSG_DELTABLE, c->seq++);
+		put_probe_table(&p, c->probe, NFT_MSG_DELTABLE, c->seq++);
 		break;
 	}
 	nlh = nftnl_batch_end(p, c->seq++);
@@ -491,7 +495,7 @@ static int probe_expiry(struct checker *c, uint64_t *ms)
 
 	if (!s)
 		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, PROBE_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->probe);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4,
 				    NLM_F_DUMP | NLM_F_ACK, c->seq++);
@@ -508,6 +512,7 @@ int check_timeout_update(void)
 	uint64_t left = 0;
 	int ret;
 
+	snprintf(c.probe, sizeof(c.probe), PROBE_TABLE_FMT, (long)getpid());
 	ret = nl_open(NETLINK_NETFILTER, &c.nl, &c.portid);
 	if (ret < 0)
 		return ret;
