@@ -447,7 +447,7 @@ static int probe_batch(struct checker *c, int step)
 	p += nlh->nlmsg_len;
 	first = c->seq;
 	switch (step) {
-	case 0:	/* the table, a set with timeouts, an element expiring in 1 s */
+	case 0:	/* table, set with timeouts, element expiring in 1 s */
 		put_probe_table(&p, c->probe, NFT_MSG_NEWTABLE, c->seq++);
 		put_probe_set(&p, c->probe, c->seq++);
 		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
@@ -521,7 +521,7 @@ int check_timeout_update(void)
 		ret = probe_batch(&c, 1);
 	if (ret == 0)
 		ret = probe_expiry(&c, &left);
-	probe_batch(&c, 2);	/* the scratch table goes, whatever happened */
+	probe_batch(&c, 2);	/* the table goes, whatever happened */
 	mnl_socket_close(c.nl);
 	if (ret < 0)
 		return ret;

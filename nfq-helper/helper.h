@@ -57,7 +57,7 @@ struct helper {
 	struct nftmap_elem *found;	/* look-ups of pins */
 	int *found_err;
 	size_t npins;
-	struct pin_backoff backoff;	/* creates held while the map is full */
+	struct pin_backoff backoff;	/* creates held while map is full */
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
 };

@@ -73,7 +73,8 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!h->timeout_ms)
 		fatalx("map %s: declares no timeout: give one with -T", name);
-	if (cfg->timeout_ms && info.timeout_ms && cfg->timeout_ms != info.timeout_ms)
+	if (cfg->timeout_ms && info.timeout_ms &&
+	    cfg->timeout_ms != info.timeout_ms)
 		log_warnx("map %s: -T gives a new pin %" PRIu64 " s, but the kernel refreshes pins to the map's timeout, %" PRIu64
 			  " s: set the timeout in natt-pin.nft instead", name,
 			  cfg->timeout_ms / 1000, info.timeout_ms / 1000);

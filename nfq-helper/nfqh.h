@@ -17,7 +17,7 @@ enum pin_state {
 	PIN_UNKNOWN,	/* not looked up yet */
 	PIN_TRY_CREATE,	/* absent from the map: create exclusively */
 	PIN_ADDED,
-	PIN_PRESENT,	/* live with the same address (the kernel refreshes it) */
+	PIN_PRESENT,	/* live, same address (the kernel refreshes it) */
 	PIN_CONFLICT,	/* live pin to another pool address: kept */
 	PIN_MAP_FULL,
 	PIN_FAILED,

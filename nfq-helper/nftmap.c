@@ -283,7 +283,7 @@ int nftmap_collect(struct pin *const *pins, size_t n, uint32_t seq,
 	     nlh = mnl_nlmsg_next(nlh, &left))
 		answered += take_ack(nlh, &c);
 	if (!ret && answered < n)
-		ret = -EAGAIN;	/* as nl_collect when answers are missing */
+		ret = -EAGAIN;	/* as nl_collect when answers are lost */
 	return settle(&c, ret, committed);
 }
 
@@ -456,11 +456,11 @@ int nftmap_counter(struct nftmap *m, const char *name, uint64_t *packets)
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, m->table);
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_IPV4, NLM_F_ACK,
-				    m->seq++);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_IPV4,
+				    NLM_F_ACK, m->seq++);
 	nftnl_obj_nlmsg_build_payload(nlh, o);
-	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), obj_cb,
-			 o);
+	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf),
+			 obj_cb, o);
 	if (ret == 0)
 		*packets = nftnl_obj_is_set(o, NFTNL_OBJ_CTR_PKTS) ?
 				   nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS) :
@@ -490,7 +490,7 @@ static size_t take_elem(const struct nlmsghdr *nlh, void *data)
 		return 0;	/* stale, or a second answer */
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
 		g->err[i] = nl_error(nlh);
-		/* no ACK was asked for: 0 here is no answer about the element */
+		/* no ACK was asked for: 0 says nothing about the element */
 		if (!g->err[i])
 			g->err[i] = -EBADMSG;
 		return 1;

@@ -31,7 +31,7 @@ struct nfqh_stats {
 	uint64_t map_errors;
 	uint64_t transactions;
 	uint64_t transactions_failed;	/* aborted by the kernel */
-	uint64_t kernel_refreshes;	/* counter refreshes of natt-pin.nft */
+	uint64_t kernel_refreshes;	/* natt-pin.nft's counter refreshes */
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
 	uint64_t batches;
 	uint64_t batch_max;

@@ -121,10 +121,12 @@ static void test_long_names(void)
 	memset(long_map, 'm', 255);
 	make_pins(pins, pp, N);
 	buf = malloc(small);
-	CHECK(nftmap_build(buf, small, long_table, long_map, pp, N, 1000, 1) == 0);
+	CHECK(nftmap_build(buf, small, long_table, long_map, pp, N, 1000, 1) ==
+	      0);
 	free(buf);
 	buf = malloc(64 * 1024);
-	len = nftmap_build(buf, 64 * 1024, long_table, long_map, pp, N, 1000, 1);
+	len = nftmap_build(buf, 64 * 1024, long_table, long_map, pp, N, 1000,
+			   1);
 	CHECK(len > small);
 	free(buf);
 }
@@ -217,6 +219,35 @@ static void test_send_failure(void)
 	nftmap_close(m);
 }
 
+/* The stand-in kernel's answer to one GETSETELEM request, appended. */
+static void answer_get(char *out, size_t *off, const struct nlmsghdr *req,
+		       in_addr_t pool)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	struct nlmsghdr *nlh;
+
+	if (!s || nftnl_set_elems_nlmsg_parse(req, s) < 0)
+		goto out;
+	if (!pool) {
+		put_error(out, off, req->nlmsg_seq, 0, -ENOENT);
+		goto out;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	e = nftnl_set_elems_iter_next(it);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &pool, sizeof(pool));
+	nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, 42000);
+	nftnl_set_elems_iter_destroy(it);
+	nlh = nftnl_nlmsg_build_hdr(out + *off, NFT_MSG_NEWSETELEM,
+				    NFPROTO_IPV4, 0, req->nlmsg_seq);
+	nlh->nlmsg_pid = 0;
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	*off += nlh->nlmsg_len;
+out:
+	nftnl_set_free(s);
+}
+
 /*
  * A stand-in kernel on the other end: answers each GETSETELEM with the
  * element and pool (or ENOENT when pool is 0), and drops everything else,
@@ -226,48 +257,22 @@ static void fake_kernel(int fd, in_addr_t pool)
 {
 	static char in[65536], out[65536];
 	const struct nlmsghdr *req;
-	ssize_t n;
 	size_t off;
+	ssize_t n;
 	int left;
 
 	while ((n = recv(fd, in, sizeof(in), 0)) > 0) {
-		off = 0;
 		left = n;
 		for (req = (void *)in; mnl_nlmsg_ok(req, left);
 		     req = mnl_nlmsg_next(req, &left)) {
-			struct nftnl_set *s = nftnl_set_alloc();
-			struct nlmsghdr *nlh;
-
-			if (NFNL_MSG_TYPE(req->nlmsg_type) != NFT_MSG_GETSETELEM ||
-			    nftnl_set_elems_nlmsg_parse(req, s) < 0) {
-				nftnl_set_free(s);
+			if (NFNL_MSG_TYPE(req->nlmsg_type) !=
+			    NFT_MSG_GETSETELEM)
 				continue;
-			}
-			if (!pool) {
-				put_error(out, &off, req->nlmsg_seq, 0, -ENOENT);
-			} else {
-				struct nftnl_set_elems_iter *it =
-					nftnl_set_elems_iter_create(s);
-				struct nftnl_set_elem *e =
-					nftnl_set_elems_iter_next(it);
-
-				nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &pool,
-						   sizeof(pool));
-				nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION,
-						       42000);
-				nftnl_set_elems_iter_destroy(it);
-				nlh = nftnl_nlmsg_build_hdr(out + off,
-							    NFT_MSG_NEWSETELEM,
-							    NFPROTO_IPV4, 0,
-							    req->nlmsg_seq);
-				nlh->nlmsg_pid = 0;
-				nftnl_set_elems_nlmsg_build_payload(nlh, s);
-				off += nlh->nlmsg_len;
-			}
-			nftnl_set_free(s);
-			/* one answer a message, as the kernel's unicasts */
-			send(fd, out, off, 0);
 			off = 0;
+			answer_get(out, &off, req, pool);
+			/* one answer a message, as the kernel's unicasts */
+			if (off)
+				send(fd, out, off, 0);
 		}
 	}
 	_exit(0);
@@ -281,7 +286,7 @@ static pid_t open_fake(struct nftmap **m, in_addr_t pool, const char *table,
 	int sv[2];
 	pid_t pid;
 
-	/* seqpacket: message boundaries kept, and the close reaches the child */
+	/* seqpacket: boundaries kept, and the close reaches the child */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
 		return -1;
 	pid = fork();
