@@ -20,6 +20,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "check.h"
+#include "helper.h"
 #include "nftmap.h"
 #include "pin.h"
 
@@ -363,6 +364,181 @@ static void test_lost_answers(void)
 	close_fake(m, pid);
 }
 
+/*
+ * A stand-in kernel with a map of its own, room for cap elements: answers
+ * look-ups from it, and applies a batch of creates only when no element
+ * fails (EEXIST for a present key, ENFILE past cap), as the kernel does.
+ */
+struct fake_map {
+	uint32_t key[16][2];
+	in_addr_t pool[16];
+	size_t n, cap;
+};
+
+static void elem_of(const struct nlmsghdr *nlh, uint32_t key[2],
+		    in_addr_t *pool)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const uint32_t *k, *v;
+	uint32_t len;
+
+	nftnl_set_elems_nlmsg_parse(nlh, s);
+	it = nftnl_set_elems_iter_create(s);
+	e = nftnl_set_elems_iter_next(it);
+	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	memcpy(key, k, 8);
+	v = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+	*pool = v ? *v : 0;
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+}
+
+static in_addr_t fake_find(const struct fake_map *fm, const uint32_t key[2])
+{
+	for (size_t i = 0; i < fm->n; i++)
+		if (!memcmp(fm->key[i], key, 8))
+			return fm->pool[i];
+	return 0;
+}
+
+static void answer(int fd, uint32_t seq, int err)
+{
+	char out[256];
+	size_t off = 0;
+
+	put_error(out, &off, seq, 0, err);
+	send(fd, out, off, 0);
+}
+
+static void fake_batch(int fd, struct fake_map *fm, const struct nlmsghdr *nlh,
+		       int left)
+{
+	struct fake_map next = *fm;
+	bool failed = false;
+	uint32_t key[2];
+	in_addr_t pool;
+	int err;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM)
+			continue;
+		elem_of(nlh, key, &pool);
+		err = fake_find(&next, key) ? -EEXIST :
+		      next.n == next.cap  ? -ENFILE :
+					    0;
+		if (!err) {
+			memcpy(next.key[next.n], key, 8);
+			next.pool[next.n++] = pool;
+		}
+		failed |= err != 0;
+		if (err || nlh->nlmsg_flags & NLM_F_ACK)
+			answer(fd, nlh->nlmsg_seq, err);
+	}
+	if (!failed)
+		*fm = next;
+}
+
+static void fake_kernel_map(int fd, size_t cap)
+{
+	static char in[65536], out[4096];
+	struct fake_map fm = { .cap = cap };
+	const struct nlmsghdr *req = (void *)in;
+	uint32_t key[2];
+	in_addr_t pool;
+	size_t off;
+	ssize_t n;
+
+	while ((n = recv(fd, in, sizeof(in), 0)) > 0) {
+		if (req->nlmsg_type == NFNL_MSG_BATCH_BEGIN) {
+			fake_batch(fd, &fm, req, n);
+			continue;
+		}
+		for (int left = n; mnl_nlmsg_ok(req, left);
+		     req = mnl_nlmsg_next(req, &left)) {
+			elem_of(req, key, &pool);
+			off = 0;
+			answer_get(out, &off, req, fake_find(&fm, key));
+			send(fd, out, off, 0);
+		}
+		req = (void *)in;
+	}
+	_exit(0);
+}
+
+static void add_pin(struct helper *h, const char *inner, const char *pool)
+{
+	pin_init(&h->pins[h->npins++], inet_addr(inner),
+		 inet_addr("203.0.113.2"), inet_addr(pool));
+}
+
+/*
+ * The daemon's whole write path against a map of 3: repeats resolved in
+ * userspace, look-ups before creates, one failed transaction when the map
+ * fills, then creates held back, and a probe after the back-off.
+ */
+static void test_commit_pins(void)
+{
+	struct helper h = { 0 };
+	struct timeval tv = { .tv_usec = 200000 };
+	int sv[2], status;
+	pid_t pid;
+
+	CHECK(helper_init(&h, 8) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		fake_kernel_map(sv[1], 3);
+	}
+	close(sv[1]);
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CHECK(nftmap_open_fd(&h.map, sv[0], "natt_pin", "pins", 1000) == 0);
+	h.timeout_ms = 1000;
+
+	add_pin(&h, "100.64.1.1", "198.51.100.1");
+	add_pin(&h, "100.64.1.2", "198.51.100.1");
+	add_pin(&h, "100.64.1.1", "198.51.100.2");	/* same key: loses */
+	add_pin(&h, "100.64.1.3", "198.51.100.1");
+	add_pin(&h, "100.64.1.4", "198.51.100.1");	/* past the map's size */
+	helper_commit_pins(&h);
+	CHECK(h.pins[0].state == PIN_ADDED && h.pins[1].state == PIN_ADDED &&
+	      h.pins[3].state == PIN_ADDED);
+	CHECK(h.pins[2].state == PIN_CONFLICT);
+	CHECK(h.pins[4].state == PIN_MAP_FULL && h.pins[4].err == ENFILE);
+	CHECK(h.stats.transactions == 2 && h.stats.transactions_failed == 1);
+
+	/* at once again: held back, no transaction */
+	h.npins = 0;
+	add_pin(&h, "100.64.1.5", "198.51.100.1");
+	helper_commit_pins(&h);
+	CHECK(h.pins[0].state == PIN_MAP_FULL);
+	CHECK(h.stats.transactions == 2);
+
+	/* live pins: looked up, never written */
+	h.npins = 0;
+	add_pin(&h, "100.64.1.1", "198.51.100.1");
+	add_pin(&h, "100.64.1.2", "198.51.100.3");
+	helper_commit_pins(&h);
+	CHECK(h.pins[0].state == PIN_PRESENT && h.pins[1].state == PIN_CONFLICT);
+	CHECK(h.stats.transactions == 2);
+
+	/* the back-off over: one probe, refused, the other held */
+	h.backoff.until_ms = 0;
+	h.npins = 0;
+	add_pin(&h, "100.64.1.6", "198.51.100.1");
+	add_pin(&h, "100.64.1.7", "198.51.100.1");
+	helper_commit_pins(&h);
+	CHECK(h.pins[0].state == PIN_MAP_FULL && h.pins[1].state == PIN_MAP_FULL);
+	CHECK(h.stats.transactions == 3 && h.stats.transactions_failed == 2);
+	CHECK(h.backoff.delay_ms == 2 * PIN_BACKOFF_MIN_MS);
+
+	nftmap_close(h.map);
+	waitpid(pid, &status, 0);
+	helper_free(&h);
+}
+
 static void test_check(void)
 {
 	struct nftmap_info good = {
@@ -399,6 +575,7 @@ int main(void)
 	RUN(test_send_failure);
 	RUN(test_get);
 	RUN(test_lost_answers);
+	RUN(test_commit_pins);
 	RUN(test_check);
 	return CHECK_DONE();
 }
