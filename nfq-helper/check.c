@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
@@ -17,6 +18,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -35,6 +37,7 @@ struct checker {
 	uint32_t portid;
 	uint32_t seq;
 	int failed;
+	char probe[32];	/* the timeout-update probe's scratch table */
 	char rbuf[NL_RECV_SIZE];
 };
 
@@ -100,6 +103,7 @@ out:
 struct queue_rules {
 	uint16_t num;
 	unsigned native, xt, xt_other;
+	unsigned refresh;	/* dynset updates of the map */
 };
 
 /* struct xt_NFQ_info_v1..v3 begin with the queue number */
@@ -110,6 +114,9 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	const uint16_t *info;
 	uint32_t len;
 
+	if (!strcmp(name, "dynset") &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE)
+		q->refresh++;
 	if (!strcmp(name, "queue") &&
 	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == q->num)
 		q->native++;
@@ -154,12 +161,38 @@ static int dump_chain(struct checker *c, const char *table, const char *chain,
 			  rule_cb, q);
 }
 
+static void check_refresh(struct checker *c, const struct nfqh_config *cfg,
+			  unsigned rules)
+{
+	struct nftmap *m = NULL;
+	uint64_t n = 0;
+	int ret;
+
+	if (!rules) {
+		say(c, "warn", "refresh rules: none: every IKE answer of a pinned subscriber goes to the queue "
+		    "(a ruleset of an older shape? %s, which migrates it)", LOAD_HINT);
+		return;
+	}
+	ret = nftmap_open(&m, cfg->table, cfg->map);
+	if (ret == 0)
+		ret = nftmap_counter(m, "refreshes", &n);
+	nftmap_close(m);
+	if (ret < 0)
+		say(c, "ok", "refresh rules: %u, in the kernel (counter refreshes: %s)",
+		    rules, strerror(-ret));
+	else
+		say(c, "ok", "refresh rules: %u, in the kernel; %" PRIu64 " answers refreshed so far",
+		    rules, n);
+}
+
 static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 {
 	struct queue_rules q = { .num = cfg->queue_num };
 
 	dump_chain(c, cfg->table, "ike_replies", &q);
+	dump_chain(c, cfg->table, "refresh", &q);
 	dump_chain(c, "mangle", "NATT_PIN", &q);
+	check_refresh(c, cfg, q.refresh);
 	if (q.native && q.xt)
 		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
 		    "remove one (natt-pin-load --remove)", q.native, q.xt, q.num);
@@ -306,6 +339,209 @@ static void check_ctnetlink(struct checker *c)
 	ct_close(cs);
 }
 
+/* a name of its own per process: two probes at once do not meet */
+#define PROBE_TABLE_FMT "natt_pin_probe_%ld"
+
+/* Appends one message for the scratch table's set to the batch at *p. */
+static void put_probe_elem(char **p, const char *table, uint16_t type,
+			   uint16_t flags, uint32_t seq, uint64_t expiration_ms)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint32_t key = htonl(0x7f000001);
+	struct nlmsghdr *nlh;
+
+	if (!s || !e) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(e);
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
+	if (expiration_ms) {
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, 60000);
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION,
+				       expiration_ms);
+	}
+	nftnl_set_elem_add(s, e);
+	nlh = nftnl_nlmsg_build_hdr(*p, type, NFPROTO_IPV4, flags, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	*p += nlh->nlmsg_len;
+	nftnl_set_free(s);
+}
+
+static void put_probe_table(char **p, const char *table, uint16_t type,
+			    uint32_t seq)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nlh = nftnl_nlmsg_build_hdr(*p, type, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	*p += nlh->nlmsg_len;
+	nftnl_table_free(t);
+}
+
+static void put_probe_set(char **p, const char *table, uint32_t seq)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
+	nlh = nftnl_nlmsg_build_hdr(*p, NFT_MSG_NEWSET, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	*p += nlh->nlmsg_len;
+	nftnl_set_free(s);
+}
+
+struct probe_answers {
+	uint32_t first, n;
+	int err;	/* the first error */
+};
+
+static size_t take_any_answer(const struct nlmsghdr *nlh, void *data)
+{
+	struct probe_answers *a = data;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - a->first >= a->n)
+		return 0;
+	if (!a->err)
+		a->err = nl_error(nlh);
+	return 1;
+}
+
+/* Sends the batch at buf..end (seq .. seq + n - 1 asking for answers). */
+static int probe_send(struct checker *c, char *buf, char *end, uint32_t seq,
+		      uint32_t n)
+{
+	struct probe_answers a = { .first = seq, .n = n };
+	int ret;
+
+	if (mnl_socket_sendto(c->nl, buf, end - buf) < 0)
+		return -errno;
+	ret = nl_collect(c->nl, c->portid, c->rbuf, sizeof(c->rbuf), n,
+			 take_any_answer, &a);
+	return ret < 0 ? ret : a.err;
+}
+
+static int probe_batch(struct checker *c, int step)
+{
+	char buf[4 * NL_MSG_SIZE], *p = buf;
+	struct nlmsghdr *nlh;
+	uint32_t first;
+
+	nlh = nftnl_batch_begin(p, c->seq++);
+	p += nlh->nlmsg_len;
+	first = c->seq;
+	switch (step) {
+	case 0:	/* table, set with timeouts, element expiring in 1 s */
+		put_probe_table(&p, c->probe, NFT_MSG_NEWTABLE, c->seq++);
+		put_probe_set(&p, c->probe, c->seq++);
+		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
+			       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, c->seq++,
+			       1000);
+		break;
+	case 1:	/* the same element again, expiring in 60 s */
+		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
+			       NLM_F_CREATE | NLM_F_ACK, c->seq++, 60000);
+		break;
+	default:
+		put_probe_table(&p, c->probe, NFT_MSG_DELTABLE, c->seq++);
+		break;
+	}
+	nlh = nftnl_batch_end(p, c->seq++);
+	p += nlh->nlmsg_len;
+	return probe_send(c, buf, p, first, c->seq - 1 - first);
+}
+
+static int probe_elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0) {
+		it = nftnl_set_elems_iter_create(s);
+		while (it && (e = nftnl_set_elems_iter_next(it)))
+			if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+				*(uint64_t *)data = nftnl_set_elem_get_u64(
+					e, NFTNL_SET_ELEM_EXPIRATION);
+		nftnl_set_elems_iter_destroy(it);
+	}
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* The probe element's time left, by a dump of the scratch set. */
+static int probe_expiry(struct checker *c, uint64_t *ms)
+{
+	char buf[NL_MSG_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->probe);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4,
+				    NLM_F_DUMP | NLM_F_ACK, c->seq++);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	ret = nl_request(c->nl, c->portid, nlh, c->rbuf, sizeof(c->rbuf),
+			 probe_elems_cb, ms);
+	return ret;
+}
+
+int check_timeout_update(void)
+{
+	struct checker c = { .seq = time(NULL) };
+	uint64_t left = 0;
+	int ret;
+
+	snprintf(c.probe, sizeof(c.probe), PROBE_TABLE_FMT, (long)getpid());
+	ret = nl_open(NETLINK_NETFILTER, &c.nl, &c.portid);
+	if (ret < 0)
+		return ret;
+	ret = probe_batch(&c, 0);
+	if (ret == 0)
+		ret = probe_batch(&c, 1);
+	if (ret == 0)
+		ret = probe_expiry(&c, &left);
+	probe_batch(&c, 2);	/* the table goes, whatever happened */
+	mnl_socket_close(c.nl);
+	if (ret < 0)
+		return ret;
+	/* without the update the element keeps its first second */
+	return left > 30000;
+}
+
+static void check_timeout_update_line(struct checker *c)
+{
+	int ret = check_timeout_update();
+
+	if (ret < 0)
+		say(c, "warn", "element timeout update: could not tell (%s)", strerror(-ret));
+	else if (ret)
+		say(c, "ok", "element timeout update: yes (Linux 6.12 or later)");
+	else
+		say(c, "info", "element timeout update: no (before Linux 6.12): not needed, "
+		    "the refresh rules of natt-pin.nft refresh pins on every kernel");
+}
+
 int check_run(const struct nfqh_config *cfg)
 {
 	struct checker c = { .seq = time(NULL) };
@@ -321,6 +557,7 @@ int check_run(const struct nfqh_config *cfg)
 	if (check_map(&c, cfg)) {
 		check_rules(&c, cfg);
 		check_native_queue(&c);
+		check_timeout_update_line(&c);
 		check_queue(&c, cfg);
 		check_ctnetlink(&c);
 	}

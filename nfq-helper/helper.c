@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -38,7 +39,10 @@ int helper_init(struct helper *h, size_t batch_max)
 	h->queries = calloc(batch_max, sizeof(*h->queries));
 	h->pins = calloc(batch_max, sizeof(*h->pins));
 	h->pending = calloc(batch_max, sizeof(*h->pending));
-	if (!h->jobs || !h->queries || !h->pins || !h->pending) {
+	h->found = calloc(batch_max, sizeof(*h->found));
+	h->found_err = calloc(batch_max, sizeof(*h->found_err));
+	if (!h->jobs || !h->queries || !h->pins || !h->pending || !h->found ||
+	    !h->found_err) {
 		helper_free(h);
 		return -ENOMEM;
 	}
@@ -51,6 +55,10 @@ void helper_free(struct helper *h)
 	free(h->queries);
 	free(h->pins);
 	free(h->pending);
+	free(h->found);
+	free(h->found_err);
+	h->found = NULL;
+	h->found_err = NULL;
 	h->jobs = NULL;
 	h->queries = NULL;
 	h->pins = NULL;
@@ -217,28 +225,125 @@ static void collect_pins(struct helper *h)
 	}
 }
 
-void helper_commit_pins(struct helper *h)
+static uint64_t now_ms(void)
 {
-	size_t i, n, round;
-	bool committed;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One round trip of look-ups for the pins not yet known; no transaction. */
+static void look_up_pins(struct helper *h)
+{
+	size_t i, n = 0;
 	int ret;
 
-	for (round = 0; round < PIN_MAX_ROUNDS; round++) {
-		for (i = 0, n = 0; i < h->npins; i++)
-			if (pin_pending(&h->pins[i]))
-				h->pending[n++] = &h->pins[i];
-		if (!n)
-			return;
-		ret = nftmap_commit(h->map, h->pending, n, h->timeout_ms,
-				    &committed);
-		h->stats.transactions++;
-		if (ret < 0)
-			log_debug("map: transaction of %zu: %s", n, strerror(-ret));
-		for (i = 0; i < n; i++)
-			pin_settle(h->pending[i], h->pending[i]->err, committed);
+	for (i = 0; i < h->npins; i++) {
+		if (h->pins[i].state != PIN_UNKNOWN)
+			continue;
+		h->pending[n] = &h->pins[i];
+		h->found[n].inner = h->pins[i].inner;
+		h->found[n].gateway = h->pins[i].gateway;
+		n++;
 	}
+	if (!n)
+		return;
+	ret = nftmap_get(h->map, h->found, n, h->found_err);
+	if (ret < 0)
+		log_debug("map: look-up of %zu: %s", n, strerror(-ret));
+	for (i = 0; i < n; i++) {
+		/* unanswered: an exclusive create is still safe */
+		if (ret < 0 && h->found_err[i] == ret)
+			h->found_err[i] = -ENOENT;
+		pin_found(h->pending[i], h->found_err[i], h->found[i].pool);
+	}
+}
+
+/*
+ * Pins absent from the map: none while a full map backs off, one as the
+ * probe after it, else all. How many go into the next transaction.
+ */
+static size_t creates_to_send(struct helper *h, uint64_t now)
+{
+	bool hold = pin_backoff_holds(&h->backoff, now);
+	size_t i, n = 0;
+
+	for (i = 0; i < h->npins; i++) {
+		struct pin *p = &h->pins[i];
+
+		if (p->state != PIN_TRY_CREATE)
+			continue;
+		if (hold) {
+			p->state = PIN_MAP_FULL;
+			p->err = ENFILE;
+			continue;
+		}
+		h->pending[n++] = p;
+		if (pin_backoff_probing(&h->backoff))
+			break;
+	}
+	return n;
+}
+
+/*
+ * One create transaction; false if there was nothing to create. Sets *full
+ * when the map refused a pin as full: those that fitted go again in the next
+ * round, and the back-off starts with the next batch, unless this was the
+ * probe, which speaks for all the others.
+ */
+static bool create_pins(struct helper *h, uint64_t now, bool *full)
+{
+	bool probe = pin_backoff_probing(&h->backoff);
+	size_t i, n = creates_to_send(h, now);
+	bool committed, refused = false;
+	int ret;
+
+	if (!n)
+		return false;
+	ret = nftmap_commit(h->map, h->pending, n, h->timeout_ms, &committed);
+	h->stats.transactions++;
+	if (!committed)
+		h->stats.transactions_failed++;
+	if (ret < 0)
+		log_debug("map: transaction of %zu: %s", n, strerror(-ret));
+	for (i = 0; i < n; i++) {
+		pin_settle(h->pending[i], h->pending[i]->err, committed);
+		refused |= h->pending[i]->state == PIN_MAP_FULL;
+	}
+	if (committed)
+		pin_backoff_clear(&h->backoff);
+	if (refused && probe)
+		pin_backoff_full(&h->backoff, now);	/* holds the rest */
+	*full |= refused && !probe;
+	return true;
+}
+
+void helper_commit_pins(struct helper *h)
+{
+	uint64_t now = now_ms();
+	bool full = false;
+	size_t i, round;
+
+	pin_mark_repeats(h->pins, h->npins);
+	for (round = 0; round < PIN_MAX_ROUNDS; round++) {
+		look_up_pins(h);
+		if (!create_pins(h, now, &full))
+			break;
+	}
+	if (full)
+		pin_backoff_full(&h->backoff, now);
 	for (i = 0; i < h->npins; i++)
 		pin_give_up(&h->pins[i]);
+	pin_share_outcomes(h->pins, h->npins);
+}
+
+void helper_read_kernel_counters(struct helper *h)
+{
+	uint64_t n;
+
+	if (h->map && nftmap_counter(h->map, "refreshes", &n) == 0)
+		h->stats.kernel_refreshes = n;
 }
 
 static void report_pin(struct helper *h, const struct job *job)
@@ -254,10 +359,12 @@ static void report_pin(struct helper *h, const struct job *job)
 			 a.gateway, a.pool, job->ike.version,
 			 ike_exchange_str(job->ike.version, job->ike.exchange));
 		break;
-	case PIN_REFRESHED:
-		h->stats.pins_refreshed++;
-		log_debug("pin: %s -> %s via %s refreshed", a.inner, a.gateway,
-			  a.pool);
+	case PIN_PRESENT:
+		/* the kernel refreshed it; the answer came before the pin did,
+		 * or through a queue rule without the refresh */
+		h->stats.pins_present++;
+		log_debug("pin: %s -> %s via %s already pinned", a.inner,
+			  a.gateway, a.pool);
 		break;
 	case PIN_CONFLICT:
 		h->stats.pin_conflicts++;

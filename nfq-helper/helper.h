@@ -15,11 +15,13 @@
 #include "ike.h"
 #include "log.h"
 #include "nfqh.h"
+#include "pin.h"
 #include "stats.h"
 
 struct nlattr;
 struct queue;
 struct nftmap;
+struct nftmap_elem;
 
 enum job_state {
 	JOB_DONE,	/* nothing to pin: accept only */
@@ -52,7 +54,10 @@ struct helper {
 	struct ct_query *queries;
 	struct pin *pins;
 	struct pin **pending;
+	struct nftmap_elem *found;	/* look-ups of pins */
+	int *found_err;
 	size_t npins;
+	struct pin_backoff backoff;	/* creates held while map is full */
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
 };
@@ -68,9 +73,15 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 		     size_t len, const struct nlattr *ct, struct job *job);
 
 /*
- * Writes h->pins[0..npins) to the map: transactions until each is added,
- * refreshed, or given up (conflict, map full, error); PIN_MAX_ROUNDS at most.
+ * Writes h->pins[0..npins) to the map, the single entry point that does:
+ * repeats of a key resolved here, one look-up round trip, one exclusive
+ * create of what is absent (none while the map is full), until each pin is
+ * added, present, or given up (conflict, map full, error); PIN_MAX_ROUNDS
+ * at most. Counts transactions and failed ones.
  */
 void helper_commit_pins(struct helper *h);
+
+/* Reads the kernel's refresh counter into h->stats (0 if it is absent). */
+void helper_read_kernel_counters(struct helper *h);
 
 #endif

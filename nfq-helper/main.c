@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <linux/netfilter/nf_tables.h>
+
 #include "check.h"
 #include "config.h"
 #include "explain.h"
@@ -61,6 +63,11 @@ static const char *remedy(int err)
 	}
 }
 
+static const char *timeout_update_str(int probe)
+{
+	return probe < 0 ? "could not tell" : probe ? "yes" : "no (before Linux 6.12)";
+}
+
 static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		     char *name, size_t namelen)
 {
@@ -82,6 +89,16 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!h->timeout_ms)
 		fatalx("map %s: declares no timeout: give one with -T", name);
+	if (cfg->timeout_ms && info.timeout_ms &&
+	    cfg->timeout_ms != info.timeout_ms)
+		log_warnx("map %s: -T gives a new pin %" PRIu64 " s, but the kernel refreshes pins to the map's timeout, %" PRIu64
+			  " s: set the timeout in natt-pin.nft instead", name,
+			  cfg->timeout_ms / 1000, info.timeout_ms / 1000);
+	if (!(info.flags & NFT_SET_EVAL))
+		log_warnx("map %s: no flags dynamic: a ruleset of an older shape, every answer is queued and no pin is refreshed (" RULESET_HINT ")",
+			  name);
+	log_info("kernel: element timeout update: %s; pins are refreshed by natt-pin.nft's rules on every kernel",
+		 timeout_update_str(check_timeout_update()));
 }
 
 /* SIGHUP: the map's declaration again; what changed is logged. */
@@ -253,6 +270,7 @@ static int run_schedule(struct helper *h, struct schedule *s,
 	int timeout = -1;
 
 	if (s->metrics && now >= s->metrics) {
+		helper_read_kernel_counters(h);
 		write_metrics(h, metrics);
 		s->metrics = now + CONFIG_METRICS_INTERVAL * 1000;
 	}
@@ -281,6 +299,7 @@ static void serve(struct helper *h, const struct nfqh_config *cfg,
 	while (!quit) {
 		if (dump_stats) {
 			dump_stats = 0;
+			helper_read_kernel_counters(h);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, cfg->metrics);
@@ -394,6 +413,7 @@ int main(int argc, char **argv)
 
 	notify("STOPPING=1");
 	stop(&h, cfg.queue_num);
+	helper_read_kernel_counters(&h);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",

@@ -14,13 +14,15 @@
  */
 
 enum pin_state {
-	PIN_TRY_CREATE,	/* not known to exist: add exclusively */
-	PIN_TRY_REFRESH,	/* exists: re-add, same address, new expiry */
+	PIN_UNKNOWN,	/* not looked up yet */
+	PIN_TRY_CREATE,	/* absent from the map: create exclusively */
 	PIN_ADDED,
-	PIN_REFRESHED,
+	PIN_PRESENT,	/* live, same address (the kernel refreshes it) */
 	PIN_CONFLICT,	/* live pin to another pool address: kept */
 	PIN_MAP_FULL,
 	PIN_FAILED,
+	PIN_REPEAT,	/* an earlier pin of the batch has the same key and
+			 * address: it shares that one's outcome */
 };
 
 /* One map element: inner host . gateway : pool address. */

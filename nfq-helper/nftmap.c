@@ -5,18 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "netlink.h"
 #include "nftmap.h"
 
-/* one NEWSETELEM with the names, key, data and two u64 is under 512 bytes */
-#define ELEM_MSG_SIZE 512
+/* one element message less its two names: headers, key, data, two u64 */
+#define ELEM_MSG_FIXED 256
 /* nft's datatype ids (nftables src/datatype.h): ipv4_addr is 7; a
  * concatenation shifts each part by 6 bits */
 #define TYPE_IPADDR 7
@@ -51,6 +54,36 @@ int nftmap_open(struct nftmap **mp, const char *table, const char *map)
 	m->map = map;
 	*mp = m;
 	return 0;
+}
+
+int nftmap_open_fd(struct nftmap **mp, int fd, const char *table,
+		   const char *map, uint32_t seq)
+{
+	struct nftmap *m;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->nl = mnl_socket_fdopen(fd);
+	if (!m->nl) {
+		free(m);
+		return -errno;
+	}
+	m->portid = 0;
+	m->seq = seq;
+	m->table = table;
+	m->map = map;
+	*mp = m;
+	return 0;
+}
+
+/*
+ * A netlink socket's default destination is the kernel, so send() does what
+ * mnl_socket_sendto() does, and works on a test's socketpair too.
+ */
+static ssize_t send_all(struct nftmap *m, size_t len)
+{
+	return send(mnl_socket_get_fd(m->nl), m->buf, len, 0);
 }
 
 void nftmap_close(struct nftmap *m)
@@ -127,10 +160,17 @@ const char *nftmap_check(const struct nftmap_info *info)
 	return NULL;
 }
 
-/* Bytes nftmap_build needs for n pins at most. */
-static size_t nftmap_build_size(size_t n)
+/* Bytes of one element message (or a batch's begin or end) at most. */
+static size_t elem_msg_size(const char *table, const char *map)
 {
-	return (n + 2) * ELEM_MSG_SIZE;
+	return ELEM_MSG_FIXED + MNL_ALIGN(strlen(table) + 1) +
+	       MNL_ALIGN(strlen(map) + 1);
+}
+
+/* Bytes nftmap_build needs for n pins at most. */
+static size_t nftmap_build_size(const char *table, const char *map, size_t n)
+{
+	return (n + 2) * elem_msg_size(table, map);
 }
 
 size_t nftmap_build(void *buf, size_t size, const char *table,
@@ -144,7 +184,7 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 	uint32_t key[2];
 	size_t i;
 
-	if (size < nftmap_build_size(n))
+	if (size < nftmap_build_size(table, map, n))
 		return 0;
 	s = nftnl_set_alloc();
 	e = nftnl_set_elem_alloc();
@@ -171,10 +211,9 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 		 */
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
+		/* the daemon only creates: an existing element is refused */
 		nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, NFPROTO_IPV4,
-					    NLM_F_CREATE |
-						    (pins[i]->state == PIN_TRY_CREATE ?
-							     NLM_F_EXCL : 0) |
+					    NLM_F_CREATE | NLM_F_EXCL |
 						    (i == n - 1 ? NLM_F_ACK : 0),
 					    seq + 1 + i);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -207,12 +246,76 @@ static size_t take_ack(const struct nlmsghdr *nlh, void *data)
 		c->batch_err = err ? err : -EBADMSG;
 		return c->n;
 	}
+	/* an answer to an earlier batch (stale) has a sequence out of range */
 	if (i > c->n || c->pins[i - 1]->err != -EINPROGRESS)
 		return 0;
 	c->pins[i - 1]->err = -err;
 	c->failed |= err != 0;
 	/* the last element's answer comes last: the batch is done */
 	return i == c->n ? c->n : 0;
+}
+
+/* Gives every pin without an answer its outcome; the commit's result. */
+static int settle(struct collect *c, int ret, bool *committed)
+{
+	size_t i;
+
+	if (!ret)
+		ret = c->batch_err;
+	for (i = 0; i < c->n; i++)
+		if (c->pins[i]->err == -EINPROGRESS)
+			c->pins[i]->err = ret < 0 ? -ret : 0;
+	*committed = ret == 0 && !c->failed;
+	return ret;
+}
+
+int nftmap_collect(struct pin *const *pins, size_t n, uint32_t seq,
+		   const void *buf, size_t len, int ret, bool *committed)
+{
+	struct collect c = { .pins = pins, .n = n, .seq = seq };
+	const struct nlmsghdr *nlh = buf;
+	int left = len;
+	size_t i, answered = 0;
+
+	for (i = 0; i < n; i++)
+		pins[i]->err = -EINPROGRESS;
+	for (; answered < n && mnl_nlmsg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left))
+		answered += take_ack(nlh, &c);
+	if (!ret && answered < n)
+		ret = -EAGAIN;	/* as nl_collect when answers are lost */
+	return settle(&c, ret, committed);
+}
+
+/*
+ * The answers were lost (ENOBUFS, or none in time): the transaction may have
+ * been applied. Ask the map: it was if every pin is there with its address
+ * (a transaction is all or nothing).
+ */
+static int learn_outcome(struct nftmap *m, struct pin *const *pins, size_t n,
+			 bool *committed)
+{
+	struct nftmap_elem *e;
+	int *err, ret;
+	size_t i;
+
+	e = calloc(n, sizeof(*e));
+	err = calloc(n, sizeof(*err));
+	ret = e && err ? 0 : -ENOMEM;
+	for (i = 0; !ret && i < n; i++) {
+		e[i].inner = pins[i]->inner;
+		e[i].gateway = pins[i]->gateway;
+	}
+	if (!ret)
+		ret = nftmap_get(m, e, n, err);
+	*committed = ret == 0;
+	for (i = 0; i < n && *committed; i++)
+		*committed = err[i] == 0 && e[i].pool == pins[i]->pool;
+	for (i = 0; i < n; i++)
+		pins[i]->err = *committed ? 0 : ret < 0 ? -ret : 0;
+	free(e);
+	free(err);
+	return ret;
 }
 
 int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
@@ -225,7 +328,8 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 	*committed = false;
 	if (!n)
 		return 0;
-	ret = nl_reserve(&m->buf, &m->bufsize, nftmap_build_size(n));
+	ret = nl_reserve(&m->buf, &m->bufsize,
+			 nftmap_build_size(m->table, m->map, n));
 	if (ret < 0)
 		return ret;
 	len = nftmap_build(m->buf, m->bufsize, m->table, m->map, pins, n,
@@ -235,8 +339,8 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 	m->seq += n + 2;
 	for (i = 0; i < n; i++)
 		pins[i]->err = -EINPROGRESS;
-	if (mnl_socket_sendto(m->nl, m->buf, len) < 0)
-		return -errno;
+	if (send_all(m, len) < 0)
+		return settle(&c, -errno, committed);
 
 	/*
 	 * The kernel answers every element that fails, goes on through the
@@ -248,13 +352,9 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 	 */
 	ret = nl_collect(m->nl, m->portid, m->rbuf, sizeof(m->rbuf), n,
 			 take_ack, &c);
-	if (!ret)
-		ret = c.batch_err;
-	for (i = 0; i < n; i++)
-		if (pins[i]->err == -EINPROGRESS)
-			pins[i]->err = ret < 0 ? -ret : 0;
-	*committed = ret == 0 && !c.failed;
-	return ret;
+	if (ret == -ENOBUFS || ret == -EAGAIN)
+		return learn_outcome(m, pins, n, committed);
+	return settle(&c, ret, committed);
 }
 
 struct dump {
@@ -267,38 +367,53 @@ static uint64_t elem_u64(struct nftnl_set_elem *e, uint16_t attr)
 	return nftnl_set_elem_is_set(e, attr) ? nftnl_set_elem_get_u64(e, attr) : 0;
 }
 
-static int elems_cb(const struct nlmsghdr *nlh, void *data)
+/* One element of an answer; -EBADMSG if it is not a pin. */
+static int elem_from(struct nftnl_set_elem *e, struct nftmap_elem *out)
 {
-	struct dump *d = data;
+	const uint32_t *key, *val;
+	uint32_t klen, vlen;
+
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &vlen);
+	if (!key || !val || klen != 8 || vlen != 4)
+		return -EBADMSG;
+	out->inner = key[0];
+	out->gateway = key[1];
+	out->pool = val[0];
+	out->expires_ms = elem_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	out->timeout_ms = elem_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	return 0;
+}
+
+/* Hands each pin of one element message to cb; -EBADMSG if unparsable. */
+static int parse_elems(const struct nlmsghdr *nlh,
+		       void (*cb)(const struct nftmap_elem *e, void *data),
+		       void *data)
+{
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
 	struct nftnl_set *s;
 	struct nftmap_elem out;
-	const uint32_t *key, *val;
-	uint32_t klen, vlen;
-	int ret = MNL_CB_OK;
 
 	s = nftnl_set_alloc();
 	if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
 		nftnl_set_free(s);
-		return MNL_CB_ERROR;
+		return -EBADMSG;
 	}
 	it = nftnl_set_elems_iter_create(s);
-	while (it && (e = nftnl_set_elems_iter_next(it))) {
-		key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-		val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &vlen);
-		if (!key || !val || klen != 8 || vlen != 4)
-			continue;
-		out.inner = key[0];
-		out.gateway = key[1];
-		out.pool = val[0];
-		out.expires_ms = elem_u64(e, NFTNL_SET_ELEM_EXPIRATION);
-		out.timeout_ms = elem_u64(e, NFTNL_SET_ELEM_TIMEOUT);
-		d->cb(&out, d->data);
-	}
+	while (it && (e = nftnl_set_elems_iter_next(it)))
+		if (elem_from(e, &out) == 0)
+			cb(&out, data);
 	nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
-	return ret;
+	return 0;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+
+	return parse_elems(nlh, d->cb, d->data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 int nftmap_dump(struct nftmap *m,
@@ -321,4 +436,131 @@ int nftmap_dump(struct nftmap *m,
 	nftnl_set_free(s);
 	return nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf),
 			  elems_cb, &d);
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return nftnl_obj_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int nftmap_counter(struct nftmap *m, const char *name, uint64_t *packets)
+{
+	char buf[NL_MSG_SIZE];
+	struct nftnl_obj *o;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	o = nftnl_obj_alloc();
+	if (!o)
+		return -ENOMEM;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, m->table);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_IPV4,
+				    NLM_F_ACK, m->seq++);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf),
+			 obj_cb, o);
+	if (ret == 0)
+		*packets = nftnl_obj_is_set(o, NFTNL_OBJ_CTR_PKTS) ?
+				   nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS) :
+				   0;
+	nftnl_obj_free(o);
+	return ret;
+}
+
+struct get {
+	struct nftmap_elem *e;
+	int *err;
+	size_t n;
+	uint32_t seq;	/* element i's request has seq + i */
+};
+
+static void take_found(const struct nftmap_elem *found, void *data)
+{
+	*(struct nftmap_elem *)data = *found;
+}
+
+static size_t take_elem(const struct nlmsghdr *nlh, void *data)
+{
+	struct get *g = data;
+	uint32_t i = nlh->nlmsg_seq - g->seq;
+
+	if (i >= g->n || g->err[i] != -EINPROGRESS)
+		return 0;	/* stale, or a second answer */
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		g->err[i] = nl_error(nlh);
+		/* no ACK was asked for: 0 says nothing about the element */
+		if (!g->err[i])
+			g->err[i] = -EBADMSG;
+		return 1;
+	}
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM)
+		return 0;
+	g->err[i] = -ENOENT;
+	if (parse_elems(nlh, take_found, &g->e[i]) < 0)
+		g->err[i] = -EBADMSG;
+	else
+		g->err[i] = 0;
+	return 1;
+}
+
+/* The GETSETELEM request for e, with sequence number seq, built at buf. */
+static struct nlmsghdr *build_get(char *buf, const struct nftmap *m,
+				  const struct nftmap_elem *e, uint32_t seq)
+{
+	struct nftnl_set_elem *se = nftnl_set_elem_alloc();
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh = NULL;
+	uint32_t key[2] = { e->inner, e->gateway };
+
+	if (!s || !se) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(se);
+		return NULL;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, m->map);
+	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+	nftnl_set_elem_add(s, se);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4, 0,
+				    seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nlh;
+}
+
+/*
+ * A GET of one element is no transaction: no abort, no commit mutex. All the
+ * requests go in one sendmsg; the kernel answers each with the element or
+ * an error, in order.
+ */
+int nftmap_get(struct nftmap *m, struct nftmap_elem *e, size_t n, int *err)
+{
+	struct get g = { .e = e, .err = err, .n = n, .seq = m->seq };
+	struct nlmsghdr *nlh;
+	size_t i, len = 0;
+	int ret;
+
+	if (!n)
+		return 0;
+	ret = nl_reserve(&m->buf, &m->bufsize,
+			 n * elem_msg_size(m->table, m->map));
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		nlh = build_get(m->buf + len, m, &e[i], m->seq++);
+		if (!nlh)
+			return -ENOMEM;
+		len += nlh->nlmsg_len;
+		err[i] = -EINPROGRESS;
+	}
+	ret = send_all(m, len) < 0 ? -errno : 0;
+	if (ret == 0)
+		ret = nl_collect(m->nl, m->portid, m->rbuf, sizeof(m->rbuf), n,
+				 take_elem, &g);
+	for (i = 0; i < n; i++)
+		if (err[i] == -EINPROGRESS)
+			err[i] = ret < 0 ? ret : -EBADMSG;
+	return ret;
 }

@@ -28,6 +28,14 @@ struct nftmap;
 int nftmap_open(struct nftmap **m, const char *table, const char *map);
 void nftmap_close(struct nftmap *m);
 
+/*
+ * For tests: the map writer on a socket already open (a socketpair's end
+ * standing in for the kernel, answering as port 0), sequence numbers from
+ * seq. nftmap_close closes it.
+ */
+int nftmap_open_fd(struct nftmap **m, int fd, const char *table,
+		   const char *map, uint32_t seq);
+
 /* Reads the map's declaration; -ENOENT if the table or the map is missing. */
 int nftmap_info(struct nftmap *m, struct nftmap_info *info);
 
@@ -35,10 +43,11 @@ int nftmap_info(struct nftmap *m, struct nftmap_info *info);
 const char *nftmap_check(const struct nftmap_info *info);
 
 /*
- * Writes the pins in one transaction: PIN_TRY_CREATE exclusively,
- * PIN_TRY_REFRESH as a re-add, both with the given timeout and a fresh
- * expiry. Sets pins[i]->err to the element's errno and *committed to whether
- * the kernel applied the transaction (all or nothing).
+ * Creates the pins in one transaction, exclusively (an existing element is
+ * refused: the daemon never moves or rewrites a pin), with the given timeout.
+ * Sets pins[i]->err to the element's errno and *committed to whether the
+ * kernel applied the transaction (all or nothing). When the answers are lost
+ * (ENOBUFS, timeout) the map is asked which it was.
  */
 int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 		  uint64_t timeout_ms, bool *committed);
@@ -52,6 +61,18 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 		    const char *map, struct pin *const *pins, size_t n,
 		    uint64_t timeout_ms, uint32_t seq);
 
+/*
+ * The commit's answer collector fed from a buffer, for tests: buf holds len
+ * bytes of netlink messages answering a batch whose first message had
+ * sequence number seq; ret is the receive's result. Returns, and sets pins
+ * and *committed, as nftmap_commit would have.
+ */
+int nftmap_collect(struct pin *const *pins, size_t n, uint32_t seq,
+		   const void *buf, size_t len, int ret, bool *committed);
+
+/* Reads the packet count of the named counter object in the map's table. */
+int nftmap_counter(struct nftmap *m, const char *name, uint64_t *packets);
+
 /* One element of the map, as nftmap_dump() hands it over. */
 struct nftmap_elem {
 	in_addr_t inner;
@@ -64,5 +85,9 @@ struct nftmap_elem {
 /* Calls cb for every element of the map (a netlink dump). */
 int nftmap_dump(struct nftmap *m,
 		void (*cb)(const struct nftmap_elem *e, void *data), void *data);
+
+/* Looks up e[0..n) by key (inner, gateway), without a transaction; fills pool,
+ * expires_ms, timeout_ms; err[i] is 0, -ENOENT (absent) or -errno. 0 or -errno. */
+int nftmap_get(struct nftmap *m, struct nftmap_elem *e, size_t n, int *err);
 
 #endif

@@ -189,7 +189,7 @@ static void tally(struct rebuild_result *r, const struct pin *p)
 	case PIN_ADDED:
 		r->added++;
 		break;
-	case PIN_REFRESHED:
+	case PIN_PRESENT:
 		r->present++;
 		break;
 	case PIN_CONFLICT:
@@ -243,7 +243,7 @@ static bool pinned_pool(const struct rebuild *rb, const struct ct_entry *e,
 		if (key_cmp(p->inner, p->gateway, e->orig.src, e->reply.src))
 			break;
 		/* a conflict kept a live pin we have not read: no verdict */
-		if (p->state == PIN_ADDED || p->state == PIN_REFRESHED) {
+		if (p->state == PIN_ADDED || p->state == PIN_PRESENT) {
 			*pool = p->pool;
 			return true;
 		}

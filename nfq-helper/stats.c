@@ -65,19 +65,20 @@ void stats_log(const struct nfqh_stats *s)
 		 ", not ike %" PRIu64 ", esp %" PRIu64 ", keepalives %" PRIu64,
 		 s->packets, s->verdicts, s->ike_ok, s->ike_rejected,
 		 s->not_ike, s->esp, s->keepalives);
-	log_info("stats: pins added %" PRIu64 ", refreshed %" PRIu64
-		 ", conflicts %" PRIu64 ", map full %" PRIu64
+	log_info("stats: pins added %" PRIu64 ", already pinned %" PRIu64
+		 ", refreshed in the kernel %" PRIu64 ", conflicts %" PRIu64 ", map full %" PRIu64
 		 ", map errors %" PRIu64 ", ct misses %" PRIu64
 		 ", ct errors %" PRIu64,
-		 s->pins_added, s->pins_refreshed, s->pin_conflicts,
+		 s->pins_added, s->pins_present, s->kernel_refreshes,
+		 s->pin_conflicts,
 		 s->map_full, s->map_errors, s->ct_miss, s->ct_errors);
 	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
-		 ", transactions %" PRIu64 ", queue overruns %" PRIu64
-		 ", verdict errors %" PRIu64
+		 ", transactions %" PRIu64 ", failed %" PRIu64
+		 ", queue overruns %" PRIu64 ", verdict errors %" PRIu64
 		 ", verdict latency p50 %" PRIu64 " us, p99 %" PRIu64
 		 " us, p99.9 %" PRIu64 " us",
-		 s->batches, s->batch_max, s->transactions, s->overruns,
-		 s->verdict_errors,
+		 s->batches, s->batch_max, s->transactions,
+		 s->transactions_failed, s->overruns, s->verdict_errors,
 		 stats_percentile(s, 0.5), stats_percentile(s, 0.99),
 		 stats_percentile(s, 0.999));
 }
@@ -119,7 +120,7 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 			label, s->ike_rejected_by[r]);
 	}
 	counter(f, "pins_total", "Pin outcomes.", "{outcome=\"added\"}", s->pins_added);
-	counter(f, "pins_total", NULL, "{outcome=\"refreshed\"}", s->pins_refreshed);
+	counter(f, "pins_total", NULL, "{outcome=\"already_pinned\"}", s->pins_present);
 	counter(f, "pins_total", NULL, "{outcome=\"conflict\"}", s->pin_conflicts);
 	counter(f, "pins_total", NULL, "{outcome=\"map_full\"}", s->map_full);
 	counter(f, "pins_total", NULL, "{outcome=\"error\"}", s->map_errors);
@@ -127,6 +128,11 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "heals_total", "Split NAT-T flows whose conntrack entry a rebuild deleted.",
 		NULL, s->heals);
 	counter(f, "transactions_total", "nftables transactions sent.", NULL, s->transactions);
+	counter(f, "transactions_failed_total", "nftables transactions the kernel aborted.",
+		NULL, s->transactions_failed);
+	counter(f, "kernel_refreshes_total",
+		"Answers that refreshed a live pin in the kernel, never queued (counter refreshes).",
+		NULL, s->kernel_refreshes);
 	counter(f, "batches_total", "Wakeups that took packets.", NULL, s->batches);
 	counter(f, "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",
 		NULL, s->overruns);

@@ -25,13 +25,15 @@ struct nfqh_stats {
 	uint64_t ct_miss;	/* no conntrack entry, or not a source-NATed flow */
 	uint64_t ct_errors;
 	uint64_t pins_added;
-	uint64_t pins_refreshed;
+	uint64_t pins_present;	/* answers for a live pin, same address */
 	uint64_t pin_conflicts;
 	uint64_t map_full;
 	uint64_t map_errors;
 	uint64_t pins_rebuilt;	/* written by rebuilds from conntrack */
 	uint64_t heals;		/* split NAT-T flows deleted by rebuilds */
 	uint64_t transactions;
+	uint64_t transactions_failed;	/* aborted by the kernel */
+	uint64_t kernel_refreshes;	/* natt-pin.nft's counter refreshes */
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
 	uint64_t verdict_errors;	/* verdicts refused, sent again */
 	uint64_t batches;

@@ -47,14 +47,15 @@ static void print_metrics(const char *path)
 int status_run(const struct nfqh_config *cfg)
 {
 	struct nftmap *m;
-	uint64_t n = 0;
-	int ret;
+	uint64_t n = 0, refreshed = 0;
+	int ret, got = -1;
 
 	ret = nftmap_open(&m, cfg->table, cfg->map);
 	if (ret == 0) {
 		printf("%-15s  %-15s  %-15s  %8s\n", "inner host", "gateway",
 		       "pool address", "left (s)");
 		ret = nftmap_dump(m, print_pin, &n);
+		got = nftmap_counter(m, "refreshes", &refreshed);
 		nftmap_close(m);
 	}
 	if (ret < 0) {
@@ -63,6 +64,12 @@ int status_run(const struct nfqh_config *cfg)
 		return 1;
 	}
 	printf("%" PRIu64 " pins in map ip %s %s\n", n, cfg->table, cfg->map);
+	if (got == 0)
+		printf("%" PRIu64 " answers refreshed in the kernel (counter refreshes)\n",
+		       refreshed);
+	else
+		printf("answers refreshed in the kernel: unknown (counter refreshes: %s; reload the ruleset with natt-pin-load)\n",
+		       strerror(-got));
 	print_metrics(cfg->metrics ? cfg->metrics : STATUS_METRICS_DEFAULT);
 	return 0;
 }

@@ -22,6 +22,9 @@ nftx list map ip natt_pin pins | grep -q "100.64.1.1 . 203.0.113.2 .*: 198.51.10
 if [ "$mode" != native ]; then
 	rules=$(ip netns exec "$nat" iptables-nft -t mangle -S NATT_PIN)
 	[ "$(grep -c NFQUEUE <<<"$rules")" = 2 ] || fail "fallback rules: $rules"
+	m=$(sed -n 's/^define NATT_PIN_MARK = 0x0*\([0-9a-fA-F]*\).*/\1/p' "$RULES/natt-pin.nft")
+	[ "$(grep -c -- "-m mark ! --mark 0x$m/0x$m" <<<"$rules")" = 2 ] ||
+		fail "fallback queues answers refreshed in the kernel (no mark 0x$m match): $rules"
 	q=$(sed -n 's/^define NATT_PIN_QUEUE = \([0-9]*\).*/\1/p' "$RULES/natt-pin.nft")
 	[ "$(grep -c -- "--queue-num $q --queue-bypass" <<<"$rules")" = 2 ] ||
 		fail "fallback does not feed queue $q with bypass: $rules"
@@ -32,12 +35,55 @@ if [ "$mode" != native ]; then
 		fail "--remove left NATT_PIN behind"
 fi
 
-# the native rules and the fallback match the same: ports, lengths, marker
+# the native rules and the fallback match the same: ports, lengths, marker;
+# each queue rule has its refresh rule before it, with the same matches
 native=$(grep 'queue num' "$RULES/natt-pin.nft")
+while read -r line; do
+	m=${line%% queue num*}
+	grep -qF "$m ct original ip saddr . ip saddr @pins jump refresh" "$RULES/natt-pin.nft" ||
+		fail "no refresh rule before: $line"
+done <<<"$native"
 grep -q 'sport 500 udp length >= 36' <<<"$native" || fail "native 500 rule changed: update the fallback"
 grep -q 'sport 4500 udp length >= 40 @th,64,32 0' <<<"$native" || fail "native 4500 rule changed: update the fallback"
 grep -q -- '--sport 500' "$RULES/natt-pin-load" && grep -q '=36:65535' "$RULES/natt-pin-load" &&
 	grep -q -- '--sport 4500' "$RULES/natt-pin-load" && grep -q '=40:65535&&0>>22&0x3C@8=0' "$RULES/natt-pin-load" ||
 	fail "fallback matches differ from the native rules"
+
+# an installation of the shape before the refresh rules (map without
+# `dynamic`, which the kernel will not add): natt-pin-load migrates it in one
+# transaction, every pin kept with its time left, never an empty map
+setup_ns old
+oldx() { ip netns exec "$old" "$@"; }
+git -C "$TOP" show d1de1de:nft-rules/natt-pin.nft >"$WORK/old.nft" 2>/dev/null ||
+	fail "the old ruleset is not in git history (a shallow clone?)"
+sed '/# native-queue$/d' "$WORK/old.nft" | oldx nft -f - || fail "old ruleset"
+elems=
+for i in $(seq 1 200); do
+	elems+="${elems:+, }100.64.2.$((i % 250)) . 203.0.113.$((i / 250 + 2)) : 198.51.100.$((i % 4 + 1))"
+done
+oldx nft add element ip natt_pin pins "{ $elems }"
+oldx nft add element ip natt_pin pins "{ 100.64.3.1 . 203.0.113.2 timeout 40s expires 20s : 198.51.100.2 }"
+oldx nft list map ip natt_pin pins | grep -q 'flags.*dynamic' && fail "the old map already has dynamic"
+count() { oldx nft list map ip natt_pin pins | grep -o ' : 198' | wc -l; }
+n=$(count)
+# watch the map while it is replaced: it must never hold fewer pins
+( while [ ! -e "$WORK/migrated" ]; do count; done >"$WORK/seen" ) &
+watcher=$!
+PIDS+=("$watcher")
+out=$(oldx "$RULES/natt-pin-load") || fail "migration: $out"
+touch "$WORK/migrated"
+wait "$watcher"
+grep -q "migrated to the current shape, $n pins kept" <<<"$out" || fail "migration: $out"
+oldx nft list map ip natt_pin pins | grep -q 'flags dynamic,timeout' || fail "not migrated"
+[ "$(count)" = "$n" ] || fail "migration kept $(count) of $n pins"
+left=$(oldx nft list map ip natt_pin pins | grep -o '100.64.3.1 . 203.0.113.2 timeout 40s expires [0-9]*s' | awk '{ print $NF }')
+[ -n "$left" ] && [ "${left%s}" -le 20 ] && [ "${left%s}" -ge 15 ] ||
+	fail "the pin's own timeout and time left were not kept: ${left:-gone}"
+samples=$(wc -l <"$WORK/seen")
+[ "$(sort -un "$WORK/seen" | head -1)" = "$n" ] ||
+	fail "the map was seen with $(sort -un "$WORK/seen" | head -1) of $n pins during the migration"
+out=$(oldx "$RULES/natt-pin-load") || fail "reload after migration"
+grep -q migrated <<<"$out" && fail "migrated twice"
+echo "migration: $n pins kept with their time left; $samples looks at the map during it never saw fewer"
 
 echo "PASS: 05-ruleset ($mode)"

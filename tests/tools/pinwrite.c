@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 		       pin_state_str(p->state), p->err ? " " : "",
 		       p->err ? strerror(p->err) : "");
 	}
-	printf("transactions %" PRIu64 "\n", h.stats.transactions);
+	printf("transactions %" PRIu64 ", failed %" PRIu64 "\n",
+	       h.stats.transactions, h.stats.transactions_failed);
 	nftmap_close(h.map);
 	helper_free(&h);
 	return 0;
