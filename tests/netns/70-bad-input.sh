@@ -129,9 +129,10 @@ run_map_deleted() {
 	reload_ruleset
 }
 run_map_full() {
-	ip netns exec "$nat" nft flush map ip natt_pin pins
-	ip netns exec "$nat" nft add map ip natt_pin pins \
-		"{ type ipv4_addr . ipv4_addr : ipv4_addr; flags timeout; timeout 1h; size 1; }"
+	# the ruleset itself with a map of one: a map's size cannot change
+	ip netns exec "$nat" nft delete table ip natt_pin
+	sed 's/^\(\s*size\) [0-9]*/\1 1/' "$RULES/natt-pin.nft" >"$WORK/natt-pin-1.nft"
+	load_pin_ruleset "$nat" "$WORK/natt-pin-1.nft" || fail "map_full: ruleset"
 	client ok 500 yes
 	case $OUT in *arrived*) ;; *) fail "map_full: first exchange: $OUT" ;; esac
 	next_src
