@@ -15,7 +15,8 @@
 
 static const char usage_text[] =
 	"usage: nfq-helper [-hsVv] [-b packets] [-M file] [-m map] [-q queue]\n"
-	"                  [-T timeout] [-t table]\n"
+	"                  [-T timeout] [-t table] [--no-restore]\n"
+	"                  [--ruleset file] [--loader path]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
 	"Pins the UDP 500/4500 flows of a subscriber towards an IPsec gateway to\n"
@@ -27,6 +28,10 @@ static const char usage_text[] =
 	"                      (default: the map's own timeout)\n"
 	"  -b, --batch NUM     packets handled per wakeup at most (default 256)\n"
 	"  -M, --metrics FILE  write counters there (Prometheus text) every 15 s\n"
+	"      --ruleset FILE  the ruleset to load again when a firewall reload\n"
+	"                      removed it (default " CONFIG_RULESET_DEFAULT ")\n"
+	"      --loader PATH   loads it (default " CONFIG_LOADER_DEFAULT ")\n"
+	"      --no-restore    only log and count when the ruleset disappears\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
 	"  -s, --syslog        log to syslog instead of stderr\n"
@@ -41,7 +46,13 @@ void config_defaults(struct nfqh_config *c)
 	c->map = "pins";
 	c->batch = 256;
 	c->log_dest = LOG_TO_STDERR;
+	c->restore = true;
+	c->ruleset = CONFIG_RULESET_DEFAULT;
+	c->loader = CONFIG_LOADER_DEFAULT;
 }
+
+/* long options without a letter */
+enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE };
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
@@ -101,6 +112,9 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "ruleset", required_argument, NULL, OPT_RULESET },
+		{ "loader", required_argument, NULL, OPT_LOADER },
+		{ "no-restore", no_argument, NULL, OPT_NO_RESTORE },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "syslog", no_argument, NULL, 's' },
@@ -151,6 +165,18 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				return CONFIG_ERROR;
 			}
 			c->metrics = optarg;
+			break;
+		case OPT_RULESET:
+		case OPT_LOADER:
+			if (*optarg != '/') {
+				snprintf(err, errlen, "%s `%s' is not an absolute path",
+					 ch == OPT_RULESET ? "ruleset" : "loader", optarg);
+				return CONFIG_ERROR;
+			}
+			*(ch == OPT_RULESET ? &c->ruleset : &c->loader) = optarg;
+			break;
+		case OPT_NO_RESTORE:
+			c->restore = false;
 			break;
 		case 'C':
 			c->mode = MODE_CHECK;

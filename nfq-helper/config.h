@@ -27,7 +27,13 @@ struct nfqh_config {
 	int verbose;
 	enum log_dest log_dest;
 	const char *metrics;	/* Prometheus text file, or NULL */
+	bool restore;		/* reload the ruleset when it disappears */
+	const char *ruleset;	/* the file natt-pin-load loads */
+	const char *loader;	/* natt-pin-load */
 };
+
+#define CONFIG_RULESET_DEFAULT "/etc/nfq-helper/natt-pin.nft"
+#define CONFIG_LOADER_DEFAULT "/usr/share/nfq-helper/natt-pin-load"
 
 #define CONFIG_METRICS_INTERVAL 15	/* seconds between metrics writes */
 

@@ -20,6 +20,7 @@
 #include "queue.h"
 #include "stats.h"
 #include "status.h"
+#include "watch.h"
 
 #define RULESET_HINT "load the ruleset first: /usr/share/nfq-helper/natt-pin-load"
 
@@ -127,10 +128,23 @@ static void write_metrics(const struct helper *h, const char *path)
 		log_warnx("metrics: %s: %s", path, strerror(-ret));
 }
 
-static void serve(struct helper *h, const sigset_t *unblocked,
+/*
+ * The ruleset is back after a loss, or was re-created: its map is empty.
+ * The rebuild of pins from conntrack (issue 11) is called from here.
+ */
+static void restore_done(void *arg)
+{
+	(void)arg;
+	log_info("ruleset: pins come back with the next IKE answers");
+}
+
+static void serve(struct helper *h, struct watch *w, const sigset_t *unblocked,
 		  const char *metrics)
 {
-	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
+	struct pollfd pfd[] = {
+		{ .fd = queue_fd(h->queue), .events = POLLIN },
+		{ .fd = watch_fd(w), .events = POLLIN },
+	};
 	struct timespec tick = { .tv_sec = CONFIG_METRICS_INTERVAL };
 	time_t next = time(NULL) + CONFIG_METRICS_INTERVAL;
 	int n;
@@ -147,14 +161,16 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 			write_metrics(h, metrics);
 			next = time(NULL) + CONFIG_METRICS_INTERVAL;
 		}
-		n = ppoll(&pfd, 1, metrics ? &tick : NULL, unblocked);
+		n = ppoll(pfd, 2, metrics ? &tick : NULL, unblocked);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (n > 0 && (pfd.revents & POLLIN))
+		if (n > 0 && (pfd[0].revents & POLLIN))
 			helper_run(h);
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			watch_handle(w);
 	}
 }
 
@@ -162,6 +178,7 @@ int main(int argc, char **argv)
 {
 	struct nfqh_config cfg;
 	struct helper h = { 0 };
+	struct watch *watch;
 	char err[256], map_name[600];
 	sigset_t unblocked;
 	int n, drained;
@@ -188,6 +205,9 @@ int main(int argc, char **argv)
 	open_map(&h, &cfg, map_name, sizeof(map_name));
 	set_signals(&unblocked);
 	open_queue(&h, &cfg);
+	n = watch_open(&watch, &cfg, &h.stats, restore_done, &h);
+	if (n < 0)
+		fatalx("ruleset: nf_tables events: %s%s", strerror(-n), remedy(-n));
 	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
 		 ", pin timeout %" PRIu64 "s); batch %u",
 		 cfg.queue_num, h.ct ? "ctnetlink lookups (kernel attaches none to queued packets)" :
@@ -198,7 +218,7 @@ int main(int argc, char **argv)
 	write_metrics(&h, cfg.metrics);
 	notify("READY=1\nSTATUS=serving queue");
 
-	serve(&h, &unblocked, cfg.metrics);
+	serve(&h, watch, &unblocked, cfg.metrics);
 
 	notify("STOPPING=1");
 	/* what the queue held at the signal is still pinned (a queue's worth
@@ -211,6 +231,7 @@ int main(int argc, char **argv)
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",
 		 cfg.queue_num, map_name);
+	watch_close(watch);
 	ct_close(h.ct);
 	nftmap_close(h.map);
 	helper_free(&h);

@@ -23,6 +23,25 @@ static void test_defaults(void)
 	CHECK(c.queue_num == 0 && !strcmp(c.table, "natt_pin"));
 	CHECK(!strcmp(c.map, "pins") && c.timeout_ms == 0);
 	CHECK(c.batch == 256 && c.verbose == 0 && c.log_dest == LOG_TO_STDERR);
+	CHECK(c.restore && !strcmp(c.ruleset, CONFIG_RULESET_DEFAULT));
+	CHECK(!strcmp(c.loader, CONFIG_LOADER_DEFAULT));
+}
+
+static void test_restore(void)
+{
+	char *argv[] = { "nfq-helper", "--no-restore", "--ruleset", "/r.nft",
+			 "--loader", "/l", NULL };
+	char *rel[] = { "nfq-helper", "--ruleset", "natt-pin.nft", NULL };
+	char *nol[] = { "nfq-helper", "--loader", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 6, argv) == CONFIG_RUN);
+	CHECK(!c.restore && !strcmp(c.ruleset, "/r.nft"));
+	CHECK(!strcmp(c.loader, "/l"));
+	CHECK(parse(&c, err, 3, rel) == CONFIG_ERROR &&
+	      strstr(err, "`natt-pin.nft' is not an absolute path"));
+	CHECK(parse(&c, err, 2, nol) == CONFIG_ERROR && strstr(err, "--loader"));
 }
 
 static void test_values(void)
@@ -86,6 +105,7 @@ static void test_duration(void)
 int main(void)
 {
 	RUN(test_defaults);
+	RUN(test_restore);
 	RUN(test_values);
 	RUN(test_errors);
 	RUN(test_duration);
