@@ -23,19 +23,15 @@ client() { ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f "$1" -n 1 >/dev
 pinned() { ip netns exec "$nat" nft list map ip natt_pin pins 2>/dev/null | grep -q "$1 \. $GW_ADDR"; }
 count() { grep -c "$1" "$WORK/helper.log"; }
 chk() { out=$(ip netns exec "$nat" "$HELPER" --check "$@" 2>&1); rc=$?; }
-# debian_conf [INCLUDE]: shaped like Debian's stock /etc/nftables.conf, with
-# the operator's CGNAT table, and an include line if given
+# debian_conf [INCLUDE]: the shipped nftables.conf.example (Debian's stock
+# file with the include line) including INCLUDE, or without the line, and
+# the operator's CGNAT table
 debian_conf() {
-	echo "#!/usr/sbin/nft -f"
-	echo "flush ruleset"
-	[ -z "${1:-}" ] || echo "include \"$1\""
-	cat <<'NFT'
-table inet filter {
-	chain input { type filter hook input priority filter; }
-	chain forward { type filter hook forward priority filter; }
-	chain output { type filter hook output priority filter; }
-}
-NFT
+	if [ -n "${1:-}" ]; then
+		sed "s|^include \"/etc/nfq-helper/natt-pin.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
+	else
+		sed '/^include /d' "$RULES/nftables.conf.example"
+	fi
 	cat "$RULES/cgnat-example.nft"
 }
 helper() {	# helper LOG ARGS...: the helper as the service runs it

@@ -13,6 +13,7 @@ BATCH=100	# exchanges per client run; runs go on until the rounds are done
 LOOPS=4		# clients at once: one waiting on a held answer stalls only itself
 BALANCE=inc	# without a pin, the NAT-T flow always gets another address
 SLACK=64	# gateway log lines around a gap: exchanges under way at its edges
+PROBE=20	# exchanges started right after the reload, from 100.64.1.0/24
 
 setup_testbed
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
@@ -23,18 +24,14 @@ pins() { ip netns exec "$cgn" nft list map ip natt_pin pins 2>/dev/null | grep -
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 count() { grep -c "$1" "$WORK/helper.log"; }
 
-# operator_conf [INCLUDE]: Debian's stock file, the CGNAT, the include line
+# operator_conf [INCLUDE]: the shipped nftables.conf.example (Debian's
+# stock file) including INCLUDE, or without the include line; the CGNAT
 operator_conf() {
-	echo "#!/usr/sbin/nft -f"
-	echo "flush ruleset"
-	[ -z "${1:-}" ] || echo "include \"$1\""
-	cat <<'NFT'
-table inet filter {
-	chain input { type filter hook input priority filter; }
-	chain forward { type filter hook forward priority filter; }
-	chain output { type filter hook output priority filter; }
-}
-NFT
+	if [ -n "${1:-}" ]; then
+		sed "s|^include \"/etc/nfq-helper/natt-pin.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
+	else
+		sed '/^include /d' "$RULES/nftables.conf.example"
+	fi
 	cgnat_ruleset
 }
 
@@ -55,10 +52,12 @@ for ((l = 0; l < LOOPS; l++)); do
 	loads+=($!)
 done
 
-# round NAME CONF: applies CONF under the load; prints the round's figures
-# and appends its gap (gateway log lines) to $WORK/gaps
+# round NAME CONF FIRST: applies CONF under the load, then starts PROBE
+# exchanges from 100.64.1.FIRST on (the clients of the load wait on answers
+# the reload took from the queue); prints the round's figures and appends
+# them with its gap (gateway log lines) to $WORK/gaps
 round() {
-	local name=$1 conf=$2 n0 n1 n2 s e t0 t1 events made gap
+	local name=$1 conf=$2 first=$3 n0 n1 n2 s e t0 t1 events made gap
 	made=$(count '^pin:')
 	busywait 20000 sh -c "[ \$(grep -c '^pin:' '$WORK/helper.log') -ge $((made + 50)) ]" ||
 		fail "$name: the load makes no pins"
@@ -67,6 +66,9 @@ round() {
 	s=$(wc -l <"$WORK/gw.log")
 	t0=$(now_ms)
 	ip netns exec "$cgn" nft -f "$conf" || fail "$name: the operator's reload"
+	ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" -f "100.64.1.$first" \
+		-n $PROBE -t 200 >"$WORK/load.probe-$name" &
+	PIDS+=($!)
 	n1=$(pins)
 	busywait 10000 sh -c "[ \$(grep -c 'ruleset: back after\|re-created in one transaction' '$WORK/helper.log') -gt $events ]" ||
 		fail "$name: the helper did not restore: $(grep ruleset: "$WORK/helper.log" | tail -3)"
@@ -85,7 +87,7 @@ round() {
 }
 
 operator_conf >"$WORK/nftables.conf"
-round no-include "$WORK/nftables.conf"
+round no-include "$WORK/nftables.conf" 1
 [ "$(count 'the fix is off')" = 1 ] || fail "not one error for the loss"
 if native_queue "$cgn"; then
 	inc=$RULES/natt-pin.nft
@@ -94,12 +96,17 @@ else
 	ip netns exec "$cgn" "$RULES/natt-pin-load" --print >"$inc" || fail "natt-pin-load --print"
 fi
 operator_conf "$inc" >"$WORK/nftables-include.conf"
-round include "$WORK/nftables-include.conf"
+round include "$WORK/nftables-include.conf" 101
 
 touch "$WORK/stop"
 wait "${loads[@]}"
+busywait 10000 sh -c "[ \$(cat '$WORK'/load.probe-* | grep -c '^attempt') -ge $((2 * PROBE)) ]" ||
+	fail "the exchanges started in the gaps did not end"
 EACH=$(cat "$WORK"/load.* | grep -c '^attempt')
 ok=$(cat "$WORK"/load.* | grep -c ' ok ')
+# answers the helper held at a flush: the kernel drops every queued packet
+# of the namespace when a hook is unregistered; the client sends again
+resent=$(cat "$WORK"/load.* | grep -vc 'retransmits 0$')
 # per exchange (cookie): where its first IKE message stands in the gateway's
 # log, and whether its NAT-T flow left from another address (floated)
 awk '$1 == "rx" && $2 == 500 && !($5 in a) { a[$5] = $3; at[$5] = NR }
@@ -117,8 +124,8 @@ while read -r name s e ms n0 n1 n2; do
 	echo "$name: $started exchanges started in the gap, $split of them ended split ($near floated within $SLACK log lines of it)"
 	summary="$summary${summary:+; }$name: pins again in $ms ms, pins $n0>$n1>$n2, $started in gap, $split split"
 done <"$WORK/gaps"
-echo "load: $ok of $EACH exchanges completed; $floated_all floated in all, $floated_near of them at the gaps"
-result "$summary; $ok/$EACH completed"
+echo "load: $ok of $EACH exchanges completed; $floated_all floated in all, $floated_near of them at the gaps; $resent needed a retransmission"
+result "$summary; $ok/$EACH completed, $resent resent"
 [ "$ok" = "$EACH" ] || fail "$((EACH - ok)) exchanges failed"
 [ "$floated_all" = "$floated_near" ] || fail "$((floated_all - floated_near)) exchanges floated outside the gaps"
 echo "PASS: operator-flush-ruleset"
