@@ -57,11 +57,12 @@ done
 # the reload took from the queue); prints the round's figures and appends
 # them with its gap (gateway log lines) to $WORK/gaps
 round() {
-	local name=$1 conf=$2 first=$3 n0 n1 n2 s e t0 t1 events made gap
+	local name=$1 conf=$2 first=$3 n0 n1 n2 s e t0 t1 events made gap off backs
 	made=$(count '^pin:')
 	busywait 20000 sh -c "[ \$(grep -c '^pin:' '$WORK/helper.log') -ge $((made + 50)) ]" ||
 		fail "$name: the load makes no pins"
 	events=$(count 'ruleset: back after\|re-created in one transaction')
+	backs=$(count 'ruleset: back after')
 	n0=$(pins)
 	s=$(wc -l <"$WORK/gw.log")
 	t0=$(now_ms)
@@ -82,7 +83,9 @@ round() {
 	busywait 20000 sh -c "[ \$(ip netns exec '$cgn' nft list map ip natt_pin pins | grep -c ' \\. ') -ge $((n1 + 50)) ]" ||
 		fail "$name: pins not made again"
 	n2=$(pins)
-	echo "$name $s $e $((t1 - t0)) $n0 $n1 $n2" >>"$WORK/gaps"
+	off=$(grep -o 'back after [0-9]* ms' "$WORK/helper.log" | tail -1 | awk '{ print $3 }')
+	[ "$(count 'ruleset: back after')" -gt "$backs" ] || off=0	# re-created only
+	echo "$name $s $e $((t1 - t0)) $n0 $n1 $n2 $off" >>"$WORK/gaps"
 	echo "$name: pins made again $((t1 - t0)) ms after the reload (helper: ${gap:-re-created}); pins $n0 before, $n1 right after, $n2 after the restore"
 }
 
@@ -115,14 +118,14 @@ awk '$1 == "rx" && $2 == 500 && !($5 in a) { a[$5] = $3; at[$5] = NR }
 summary=
 floated_all=$(awk '$2 { n++ } END { print n + 0 }' "$WORK/exchanges")
 floated_near=0
-while read -r name s e ms n0 n1 n2; do
+while read -r name s e ms n0 n1 n2 off; do
 	read -r started split near < <(awk -v s="$s" -v e="$e" -v k="$SLACK" '
 		$1 > s && $1 <= e { n++; x += $2 }
 		$1 > s - k && $1 <= e + k && $2 { m++ }
 		END { print n + 0, x + 0, m + 0 }' "$WORK/exchanges")
 	floated_near=$((floated_near + near))
 	echo "$name: $started exchanges started in the gap, $split of them ended split ($near floated within $SLACK log lines of it)"
-	summary="$summary${summary:+; }$name: pins again in $ms ms, pins $n0>$n1>$n2, $started in gap, $split split"
+	summary="$summary${summary:+; }$name: fix off $off ms, pins again in $ms ms, pins $n0>$n1>$n2, $started in gap, $split split"
 done <"$WORK/gaps"
 echo "load: $ok of $EACH exchanges completed; $floated_all floated in all, $floated_near of them at the gaps; $resent needed a retransmission"
 result "$summary; $ok/$EACH completed, $resent resent"
