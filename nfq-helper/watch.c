@@ -34,6 +34,9 @@
 #define MSG_DESTROYSET 29
 #define MSG_DESTROYSETELEM 30
 
+/* loader runs per loss: a second flush may come while the first runs */
+#define RESTORE_TRIES 3
+
 /* events queue up only while a reload runs: a table's worth is small */
 #define WATCH_BUFFER_BYTES (1 << 20)
 
@@ -49,8 +52,8 @@ struct watch {
 	void *arg;
 	uint64_t table_handle, map_handle;	/* as last seen present */
 	bool lost;		/* the fix is off */
-	bool tried;		/* the loader ran in this loss */
-	bool loaded;		/* ... and succeeded */
+	int tries;		/* loader runs in this loss */
+	bool loaded;		/* the last one succeeded */
 	bool recheck;
 	uint64_t lost_at_ms;
 	struct ratelimit rl_read;
@@ -241,7 +244,7 @@ static void restore(struct watch *w)
 	const struct nfqh_config *c = w->cfg;
 	int ret;
 
-	w->tried = true;
+	w->tries++;
 	ret = start_loader(w);
 	if (ret == 0) {
 		log_info("ruleset: restoring: %s %s", c->loader, c->ruleset);
@@ -259,7 +262,8 @@ static void report_loss(struct watch *w, const char *missing)
 	char what[160];
 
 	w->lost = true;
-	w->tried = w->loaded = false;
+	w->tries = 0;
+	w->loaded = false;
 	w->lost_at_ms = now_ms();
 	w->stats->ruleset_losses++;
 	log_errx("ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; "
@@ -268,6 +272,25 @@ static void report_loss(struct watch *w, const char *missing)
 		 what_missing(w, missing, what, sizeof(what)),
 		 c->restore ? "reloading it now" : "load it: natt-pin-load ",
 		 c->restore ? "" : c->ruleset);
+}
+
+/* The loader succeeded, yet something is missing: flushed again, or the
+ * file does not feed our queue. */
+static void still_missing(struct watch *w, const char *missing)
+{
+	const struct nfqh_config *c = w->cfg;
+	char what[160];
+
+	w->loaded = false;
+	w->stats->restores_failed++;
+	what_missing(w, missing, what, sizeof(what));
+	if (w->tries < RESTORE_TRIES || !c->restore)
+		log_warnx("ruleset: %s still gone after the loader ran (flushed again meanwhile?)",
+			  what);
+	else
+		log_errx("ruleset: %s still gone after %d loader runs: does %s feed queue %u (-q)? "
+			 "the fix stays off until the ruleset is loaded", what,
+			 RESTORE_TRIES, c->ruleset, c->queue_num);
 }
 
 static void report_back(struct watch *w)
@@ -314,7 +337,9 @@ static void evaluate(struct watch *w)
 	w->stats->ruleset_ok = !missing;
 	if (missing && !w->lost)
 		report_loss(w, missing);
-	if (missing && c->restore && !w->tried)
+	else if (missing && w->loaded)
+		still_missing(w, missing);
+	if (missing && c->restore && w->tries < RESTORE_TRIES)
 		restore(w);
 	else if (!missing && w->lost)
 		report_back(w);
@@ -345,6 +370,8 @@ static void reap_loader(struct watch *w, bool wait)
 		w->loaded = true;
 		return;
 	}
+	/* its own message says why; running it again would say it again */
+	w->tries = RESTORE_TRIES;
 	w->stats->restores_failed++;
 	log_errx("ruleset: restore failed: %s %s %s %d (see its message above); "
 		 "the fix stays off until the ruleset is loaded",

@@ -11,7 +11,8 @@
 #    transaction (on a kernel without nft's queue: the printed form, and the
 #    iptables-nft feed comes back through the loader);
 #  - --no-restore: the error says how to load it, --check fails until then;
-#  - a loader that is not there: a warning at start, an error at the loss.
+#  - a loader that is not there: a warning at start, an error at the loss;
+#  - a ruleset that feeds another queue: three tries, then an error.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -144,4 +145,16 @@ busywait 5000 grep -q "ruleset: cannot restore: /nonexistent/natt-pin-load" "$WO
 	fail "no error at the loss: $(cat "$WORK/helper.log")"
 kill -0 "$HELPER_PID" || fail "the helper died"
 echo "no loader: a warning at start, an error at the loss"
+kill "$HELPER_PID"
+wait "$HELPER_PID"
+
+# 6. a ruleset that feeds another queue: three loader runs, then one error
+sed 's/^define NATT_PIN_QUEUE = 0/define NATT_PIN_QUEUE = 5/' "$RULES/natt-pin.nft" >"$WORK/other-queue.nft"
+load_pin_ruleset "$nat" || fail "ruleset"
+helper "$WORK/helper.log" --ruleset "$WORK/other-queue.nft" --loader "$WORK/natt-pin-load"
+ip netns exec "$nat" nft flush ruleset
+busywait 10000 grep -q "still gone after 3 loader runs: does $WORK/other-queue.nft feed queue 0 (-q)?" "$WORK/helper.log" ||
+	fail "no error for a ruleset that feeds another queue: $(grep ruleset: "$WORK/helper.log")"
+[ "$(count 'ruleset: restoring')" = 3 ] || fail "not three loader runs"
+echo "a ruleset feeding another queue: three loader runs, then an error naming the file and the queue"
 echo "PASS: 70-ruleset-flushed"
