@@ -16,7 +16,7 @@
 static const char usage_text[] =
 	"usage: nfq-helper [-hsVv] [-b packets] [-M file] [-m map] [-q queue]\n"
 	"                  [-T timeout] [-t table] [--no-restore]\n"
-	"                  [--ruleset file] [--loader path]\n"
+	"                  [--ruleset file] [--loader path] [--watch-interval s]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
 	"Pins the UDP 500/4500 flows of a subscriber towards an IPsec gateway to\n"
@@ -32,6 +32,9 @@ static const char usage_text[] =
 	"                      removed it (default " CONFIG_RULESET_DEFAULT ")\n"
 	"      --loader PATH   loads it (default " CONFIG_LOADER_DEFAULT ")\n"
 	"      --no-restore    only log and count when the ruleset disappears\n"
+	"      --watch-interval S  look for the ruleset every S seconds instead\n"
+	"                      of listening to nf_tables events (which make\n"
+	"                      every pin write cost more)\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
 	"  -s, --syslog        log to syslog instead of stderr\n"
@@ -52,7 +55,7 @@ void config_defaults(struct nfqh_config *c)
 }
 
 /* long options without a letter */
-enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE };
+enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE, OPT_WATCH_INTERVAL };
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
@@ -115,6 +118,7 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "ruleset", required_argument, NULL, OPT_RULESET },
 		{ "loader", required_argument, NULL, OPT_LOADER },
 		{ "no-restore", no_argument, NULL, OPT_NO_RESTORE },
+		{ "watch-interval", required_argument, NULL, OPT_WATCH_INTERVAL },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "syslog", no_argument, NULL, 's' },
@@ -177,6 +181,14 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 			break;
 		case OPT_NO_RESTORE:
 			c->restore = false;
+			break;
+		case OPT_WATCH_INTERVAL:
+			if (!parse_uint(optarg, CONFIG_WATCH_INTERVAL_MAX, &v)) {
+				snprintf(err, errlen, "invalid watch interval `%s' (0-%d seconds; 0: events)",
+					 optarg, CONFIG_WATCH_INTERVAL_MAX);
+				return CONFIG_ERROR;
+			}
+			c->watch_interval = v;
 			break;
 		case 'C':
 			c->mode = MODE_CHECK;

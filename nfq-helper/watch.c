@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include <libmnl/libmnl.h>
@@ -41,7 +42,8 @@
 #define WATCH_BUFFER_BYTES (1 << 20)
 
 struct watch {
-	struct mnl_socket *ev;
+	struct mnl_socket *ev;	/* NULL when polling */
+	int timer;		/* polling: a timerfd, else -1 */
 	struct ruleset_sock rs;
 	int epfd;
 	int pidfd;		/* the running loader, or -1 */
@@ -116,6 +118,20 @@ static int open_events(struct watch *w)
 		return -errno;
 	nl_set_buffers(w->ev, WATCH_BUFFER_BYTES);
 	return attach_filter(fd);
+}
+
+/* Without events: a look every interval, and no cost on any write. */
+static int open_timer(struct watch *w, unsigned int seconds)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = seconds },
+		.it_value = { .tv_sec = seconds },
+	};
+
+	w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->timer < 0 || timerfd_settime(w->timer, 0, &its, NULL))
+		return -errno;
+	return 0;
 }
 
 /* Table, chain, rule and set events of the two tables that matter. */
@@ -383,9 +399,14 @@ static void reap_loader(struct watch *w, bool wait)
 
 void watch_handle(struct watch *w)
 {
+	uint64_t ticks;
+
 	if (w->loader)
 		reap_loader(w, w->pidfd < 0);
-	take_events(w);
+	if (w->timer >= 0 && read(w->timer, &ticks, sizeof(ticks)) > 0)
+		w->recheck = true;
+	if (w->ev)
+		take_events(w);
 	/* the loader's own transactions only count once it is done */
 	if (w->recheck && !w->loader) {
 		w->recheck = false;
@@ -418,18 +439,19 @@ int watch_open(struct watch **wp, const struct nfqh_config *cfg,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->pidfd = w->epfd = -1;
+	w->pidfd = w->epfd = w->timer = -1;
 	w->cfg = cfg;
 	w->stats = stats;
 	w->restored = restored;
 	w->arg = arg;
-	ret = open_events(w);
+	ret = cfg->watch_interval ? open_timer(w, cfg->watch_interval) :
+				    open_events(w);
 	if (ret == 0)
 		ret = nl_open(NETLINK_NETFILTER, &w->rs.nl, &w->rs.portid);
 	w->rs.seq = time(NULL);
 	if (ret == 0) {
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
-		ev.data.fd = mnl_socket_get_fd(w->ev);
+		ev.data.fd = w->ev ? mnl_socket_get_fd(w->ev) : w->timer;
 		if (w->epfd < 0 ||
 		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			ret = -errno;
@@ -455,6 +477,8 @@ void watch_close(struct watch *w)
 		mnl_socket_close(w->ev);
 	if (w->rs.nl)
 		mnl_socket_close(w->rs.nl);
+	if (w->timer >= 0)
+		close(w->timer);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	free(w);

@@ -12,7 +12,8 @@
 #    iptables-nft feed comes back through the loader);
 #  - --no-restore: the error says how to load it, --check fails until then;
 #  - a loader that is not there: a warning at start, an error at the loss;
-#  - a ruleset that feeds another queue: three tries, then an error.
+#  - a ruleset that feeds another queue: three tries, then an error;
+#  - --watch-interval: the same restore, found by looking every second.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -157,4 +158,14 @@ busywait 10000 grep -q "still gone after 3 loader runs: does $WORK/other-queue.n
 	fail "no error for a ruleset that feeds another queue: $(grep ruleset: "$WORK/helper.log")"
 [ "$(count 'ruleset: restoring')" = 3 ] || fail "not three loader runs"
 echo "a ruleset feeding another queue: three loader runs, then an error naming the file and the queue"
+kill "$HELPER_PID"
+wait "$HELPER_PID"
+
+# 7. --watch-interval: no events, a look every second; the same restore
+load_pin_ruleset "$nat" || fail "ruleset"
+helper "$WORK/helper.log" --watch-interval 1 --ruleset "$WORK/natt-pin.nft" --loader "$WORK/natt-pin-load"
+ip netns exec "$nat" nft flush ruleset
+busywait 5000 grep -q "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
+	fail "--watch-interval 1: not restored: $(grep ruleset: "$WORK/helper.log")"
+echo "--watch-interval 1: $(grep -o 'back after [0-9]* ms' "$WORK/helper.log")"
 echo "PASS: 70-ruleset-flushed"
