@@ -13,7 +13,8 @@
 #  - --no-restore: the error says how to load it, --check fails until then;
 #  - a loader that is not there: a warning at start, an error at the loss;
 #  - a ruleset that feeds another queue: three tries, then an error;
-#  - --watch-interval: the same restore, found by looking every second.
+#  - --watch-interval: the same restore, found by looking every second;
+#  - events lost (ENOBUFS): counted, and the state read again.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -168,4 +169,24 @@ ip netns exec "$nat" nft flush ruleset
 busywait 5000 grep -q "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
 	fail "--watch-interval 1: not restored: $(grep ruleset: "$WORK/helper.log")"
 echo "--watch-interval 1: $(grep -o 'back after [0-9]* ms' "$WORK/helper.log")"
+kill "$HELPER_PID"
+wait "$HELPER_PID"
+
+# 8. events lost: stopped, the helper's socket overflows with 30,000 rule
+# events before the flush; once it runs again it reads the state and restores
+helper "$WORK/helper.log" --ruleset "$WORK/natt-pin.nft" --loader "$WORK/natt-pin-load" \
+	-M "$WORK/run/metrics.prom"
+kill -STOP "$HELPER_PID"
+ip netns exec "$nat" nft add chain ip natt_pin noise
+for k in 1 2 3 4 5; do
+	for i in $(seq 1 3000); do echo "add rule ip natt_pin noise counter"; done |
+		ip netns exec "$nat" nft -f - || fail "noise"
+	ip netns exec "$nat" nft flush chain ip natt_pin noise
+done
+ip netns exec "$nat" nft flush ruleset
+kill -CONT "$HELPER_PID"
+busywait 5000 grep -q "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
+	fail "not restored after lost events: $(grep ruleset: "$WORK/helper.log")"
+metrics "nfq_helper_event_overruns_total [1-9][0-9]*" "nfq_helper_ruleset_ok 1"
+echo "events lost (ENOBUFS): counted, the state read again, restored"
 echo "PASS: 70-ruleset-flushed"
