@@ -116,6 +116,18 @@ else
 fi
 client 100.64.1.4 && pinned 100.64.1.4 || fail "no pin after the include reload"
 echo "flush ruleset with natt-pin.nft included: $what"
+# the table re-created in one transaction, the queue rules left alone (what
+# the include gives where nft has its queue): no loss, pins gone, said once
+client 100.64.1.5 && pinned 100.64.1.5 || fail "no pin before the re-creation"
+rc0=$(count 're-created in one transaction')
+{ echo "delete table ip natt_pin"; ip netns exec "$nat" "$WORK/natt-pin-load" --print "$WORK/natt-pin.nft"; } |
+	ip netns exec "$nat" nft -f - || fail "re-creation"
+busywait 5000 sh -c "[ \$(grep -c 'ruleset: map ip natt_pin pins re-created in one transaction' '$WORK/helper.log') -gt $rc0 ]" ||
+	fail "the re-creation went unseen: $(grep ruleset: "$WORK/helper.log" | grep -v read | tail -3)"
+pinned 100.64.1.5 && fail "the re-created map kept a pin"
+client 100.64.1.6 && pinned 100.64.1.6 || fail "no pin after the re-creation"
+metrics "nfq_helper_ruleset_recreated_total $((rc0 + 1))"
+echo "table re-created in one transaction: one warning, counted, pins again"
 kill "$HELPER_PID"
 wait "$HELPER_PID"
 
