@@ -78,6 +78,9 @@ void stats_log(const struct nfqh_stats *s)
 		 s->batches, s->batch_max, s->transactions, s->overruns,
 		 stats_percentile(s, 0.5), stats_percentile(s, 0.99),
 		 stats_percentile(s, 0.999));
+	/* a fourth line only when the ruleset was touched: quiet otherwise */
+	if (!s->ruleset_losses && !s->ruleset_recreated && !s->event_overruns)
+		return;
 	log_info("stats: ruleset %s, lost %" PRIu64 ", re-created %" PRIu64
 		 ", restored %" PRIu64 ", restores failed %" PRIu64
 		 ", fix off %" PRIu64 " ms in all, last gap %" PRIu64
