@@ -177,13 +177,15 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 					 ch == OPT_RULESET ? "ruleset" : "loader", optarg);
 				return CONFIG_ERROR;
 			}
-			*(ch == OPT_RULESET ? &c->ruleset : &c->loader) = optarg;
+			*(ch == OPT_RULESET ? &c->ruleset : &c->loader) =
+				optarg;
 			break;
 		case OPT_NO_RESTORE:
 			c->restore = false;
 			break;
 		case OPT_WATCH_INTERVAL:
-			if (!parse_uint(optarg, CONFIG_WATCH_INTERVAL_MAX, &v)) {
+			if (!parse_uint(optarg, CONFIG_WATCH_INTERVAL_MAX,
+					&v)) {
 				snprintf(err, errlen, "invalid watch interval `%s' (0-%d seconds; 0: events)",
 					 optarg, CONFIG_WATCH_INTERVAL_MAX);
 				return CONFIG_ERROR;

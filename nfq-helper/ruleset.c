@@ -108,7 +108,8 @@ static int get_handle(struct ruleset_sock *rs, const char *table,
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, map ? NFT_MSG_GETSET : NFT_MSG_GETTABLE,
+	nlh = nftnl_nlmsg_build_hdr(buf,
+				    map ? NFT_MSG_GETSET : NFT_MSG_GETTABLE,
 				    NFPROTO_IPV4, NLM_F_ACK, rs->seq++);
 	if (map) {
 		s = nftnl_set_alloc();

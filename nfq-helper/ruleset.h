@@ -45,7 +45,7 @@ int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
 int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,
 		 uint16_t queue_num, struct ruleset_state *s);
 
-/* True when some rule feeds the queue: nft's, or iptables-nft's with its jump. */
+/* True when a rule feeds the queue: nft's, or iptables-nft's with its jump. */
 bool ruleset_feeds_queue(const struct ruleset_rules *r);
 
 /* What is missing, e.g. "table ip natt_pin", or NULL when nothing is. */

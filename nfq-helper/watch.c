@@ -109,7 +109,8 @@ static int open_events(struct watch *w)
 {
 	int fd;
 
-	w->ev = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	w->ev = mnl_socket_open2(NETLINK_NETFILTER,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!w->ev)
 		return -errno;
 	fd = mnl_socket_get_fd(w->ev);
@@ -156,7 +157,8 @@ static bool relevant(const struct watch *w, const struct nlmsghdr *nlh)
 		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
 			return false;
 		table = mnl_attr_get_str(a);
-		return !strcmp(table, w->cfg->table) || !strcmp(table, "mangle");
+		return !strcmp(table, w->cfg->table) ||
+		       !strcmp(table, "mangle");
 	}
 	return false;
 }
@@ -216,9 +218,11 @@ static void pass_net_admin(void)
 	if (!(d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
 	      CAP_TO_MASK(CAP_NET_ADMIN)))
 		return;
-	d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable |= CAP_TO_MASK(CAP_NET_ADMIN);
+	d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable |=
+		CAP_TO_MASK(CAP_NET_ADMIN);
 	if (syscall(SYS_capset, &hdr, d) == 0)
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0,
+		      0);
 }
 
 static int start_loader(struct watch *w)
