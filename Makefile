@@ -116,6 +116,7 @@ install: $(BUILD)/nfq-helper
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(DATADIR)/natt-pin.nft
 	install -D -m 0755 nft-rules/natt-pin-load $(DESTDIR)$(DATADIR)/natt-pin-load
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
+	install -D -m 0644 nft-rules/nftables.conf.example $(DESTDIR)$(DATADIR)/nftables.conf.example
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(SYSCONFDIR)/nfq-helper/natt-pin.nft
 	install -D -m 0755 packaging/ha/nfq-helper-notify $(DESTDIR)$(DATADIR)/ha/nfq-helper-notify
 	install -D -m 0644 packaging/ha/keepalived.conf $(DESTDIR)$(DATADIR)/ha/keepalived.conf

@@ -29,6 +29,8 @@
 #include "netlink.h"
 #include "nftmap.h"
 #include "queue.h"
+#include "ruleset.h"
+#include "status.h"
 
 #define LOAD_HINT "load it: /usr/share/nfq-helper/natt-pin-load"
 
@@ -100,67 +102,6 @@ out:
 	return ret == 0 && !why;
 }
 
-struct queue_rules {
-	uint16_t num;
-	unsigned native, xt, xt_other;
-	unsigned refresh;	/* dynset updates of the map */
-};
-
-/* struct xt_NFQ_info_v1..v3 begin with the queue number */
-static int expr_cb(struct nftnl_expr *e, void *data)
-{
-	struct queue_rules *q = data;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	const uint16_t *info;
-	uint32_t len;
-
-	if (!strcmp(name, "dynset") &&
-	    nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE)
-		q->refresh++;
-	if (!strcmp(name, "queue") &&
-	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == q->num)
-		q->native++;
-	if (!strcmp(name, "target") &&
-	    !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "NFQUEUE")) {
-		info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
-		if (info && len >= 2 && *info == q->num)
-			q->xt++;
-		else
-			q->xt_other++;
-	}
-	return 0;
-}
-
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		nftnl_expr_foreach(r, expr_cb, data);
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
-}
-
-static int dump_chain(struct checker *c, const char *table, const char *chain,
-		      struct queue_rules *q)
-{
-	char buf[NL_MSG_SIZE];
-	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
-
-	r = nftnl_rule_alloc();
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4,
-				    NLM_F_DUMP | NLM_F_ACK, c->seq++);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	return nl_request(c->nl, c->portid, nlh, c->rbuf, sizeof(c->rbuf),
-			  rule_cb, q);
-}
-
 static void check_refresh(struct checker *c, const struct nfqh_config *cfg,
 			  unsigned rules)
 {
@@ -187,23 +128,31 @@ static void check_refresh(struct checker *c, const struct nfqh_config *cfg,
 
 static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 {
-	struct queue_rules q = { .num = cfg->queue_num };
+	struct ruleset_sock rs = { .nl = c->nl, .portid = c->portid,
+				   .seq = c->seq };
+	struct ruleset_state s;
+	struct ruleset_rules *q = &s.rules;
+	int ret;
 
-	dump_chain(c, cfg->table, "ike_replies", &q);
-	dump_chain(c, cfg->table, "refresh", &q);
-	dump_chain(c, "mangle", "NATT_PIN", &q);
-	check_refresh(c, cfg, q.refresh);
-	if (q.native && q.xt)
+	ret = ruleset_read(&rs, cfg->table, cfg->map, cfg->queue_num, &s);
+	c->seq = rs.seq;
+	if (ret < 0) {
+		say(c, "FAIL", "queue rules: cannot read them: %s", strerror(-ret));
+		return;
+	}
+	check_refresh(c, cfg, q->refresh);
+	if (q->native && q->xt)
 		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
-		    "remove one (natt-pin-load --remove)", q.native, q.xt, q.num);
-	else if (q.native)
-		say(c, "ok", "queue rules: %u nft queue rules feed queue %u", q.native, q.num);
-	else if (q.xt)
+		    "remove one (natt-pin-load --remove)", q->native, q->xt, q->num);
+	else if (q->native)
+		say(c, "ok", "queue rules: %u nft queue rules feed queue %u", q->native, q->num);
+	else if (q->xt && q->xt_jumps)
 		say(c, "ok", "queue rules: %u iptables-nft NFQUEUE rules (mangle NATT_PIN) feed queue %u",
-		    q.xt, q.num);
+		    q->xt, q->num);
 	else
-		say(c, "FAIL", "queue rules: none feeds queue %u%s (%s)", q.num,
-		    q.xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
+		say(c, "FAIL", "queue rules: none feeds queue %u%s (%s)", q->num,
+		    q->xt && !q->xt_jumps ? ": no jump from mangle PREROUTING to NATT_PIN" :
+		    q->xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
 }
 
 struct probe {
@@ -542,6 +491,44 @@ static void check_timeout_update_line(struct checker *c)
 		    "the refresh rules of natt-pin.nft refresh pins on every kernel");
 }
 
+static bool metric(const char *line, const char *name, double *v)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(line, name, n) && line[n] == ' ' &&
+	       sscanf(line + n, "%lf", v) == 1;
+}
+
+/* What the running daemon counted: ruleset losses (a `flush ruleset`). */
+static void check_losses(struct checker *c, const struct nfqh_config *cfg)
+{
+	const char *path = cfg->metrics ? cfg->metrics : STATUS_METRICS_DEFAULT;
+	double lost = -1, gap = 0, ok = 1;
+	char line[256];
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		metric(line, "nfq_helper_ruleset_losses_total", &lost);
+		metric(line, "nfq_helper_ruleset_last_gap_seconds", &gap);
+		metric(line, "nfq_helper_ruleset_ok", &ok);
+	}
+	fclose(f);
+	if (lost < 0)
+		return;
+	if (lost == 0)
+		say(c, "ok", "ruleset losses: none while nfq-helper ran (%s)", path);
+	else
+		say(c, ok ? "warn" : "FAIL",
+		    "ruleset losses: %.0f while nfq-helper ran, %s (%s): a firewall reload with `flush ruleset`? "
+		    "include natt-pin.nft from /etc/nftables.conf (see nfq-helper(8))",
+		    lost, ok ? "restored" : "not restored", path);
+	if (lost > 0 && ok)
+		say(c, "info", "ruleset losses: the last one switched the fix off for %.3f s", gap);
+}
+
 int check_run(const struct nfqh_config *cfg)
 {
 	struct checker c = { .seq = time(NULL) };
@@ -561,6 +548,7 @@ int check_run(const struct nfqh_config *cfg)
 		check_queue(&c, cfg);
 		check_ctnetlink(&c);
 	}
+	check_losses(&c, cfg);
 	mnl_socket_close(c.nl);
 	printf("%s\n", c.failed ? "not ready: see FAIL above" :
 				  "ready: nfq-helper can serve");

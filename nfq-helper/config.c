@@ -16,7 +16,8 @@
 
 static const char usage_text[] =
 	"usage: nfq-helper [-hsVv] [-b packets] [-M file] [-m map] [-q queue]\n"
-	"                  [-T timeout] [-t table]\n"
+	"                  [-T timeout] [-t table] [--no-restore]\n"
+	"                  [--ruleset file] [--loader path] [--watch-interval s]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
 	"       nfq-helper --explain INNER [GATEWAY] [-m map] [-t table]\n"
@@ -29,6 +30,13 @@ static const char usage_text[] =
 	"                      (default: the map's own timeout)\n"
 	"  -b, --batch NUM     packets handled per wakeup at most (default 256)\n"
 	"  -M, --metrics FILE  write counters there (Prometheus text) every 15 s\n"
+	"      --ruleset FILE  the ruleset to load again when a firewall reload\n"
+	"                      removed it (default " CONFIG_RULESET_DEFAULT ")\n"
+	"      --loader PATH   loads it (default " CONFIG_LOADER_DEFAULT ")\n"
+	"      --no-restore    only log and count when the ruleset disappears\n"
+	"      --watch-interval S  look for the ruleset every S seconds instead\n"
+	"                      of listening to nf_tables events (which make\n"
+	"                      every pin write cost more)\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
 	"      --explain INNER [GATEWAY]\n"
@@ -46,7 +54,13 @@ void config_defaults(struct nfqh_config *c)
 	c->map = "pins";
 	c->batch = 256;
 	c->log_dest = LOG_TO_STDERR;
+	c->restore = true;
+	c->ruleset = CONFIG_RULESET_DEFAULT;
+	c->loader = CONFIG_LOADER_DEFAULT;
 }
+
+/* long options without a letter */
+enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE, OPT_WATCH_INTERVAL };
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
@@ -106,6 +120,10 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "ruleset", required_argument, NULL, OPT_RULESET },
+		{ "loader", required_argument, NULL, OPT_LOADER },
+		{ "no-restore", no_argument, NULL, OPT_NO_RESTORE },
+		{ "watch-interval", required_argument, NULL, OPT_WATCH_INTERVAL },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "explain", required_argument, NULL, 'E' },
@@ -157,6 +175,28 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				return CONFIG_ERROR;
 			}
 			c->metrics = optarg;
+			break;
+		case OPT_RULESET:
+		case OPT_LOADER:
+			if (*optarg != '/') {
+				snprintf(err, errlen, "%s `%s' is not an absolute path",
+					 ch == OPT_RULESET ? "ruleset" : "loader", optarg);
+				return CONFIG_ERROR;
+			}
+			*(ch == OPT_RULESET ? &c->ruleset : &c->loader) =
+				optarg;
+			break;
+		case OPT_NO_RESTORE:
+			c->restore = false;
+			break;
+		case OPT_WATCH_INTERVAL:
+			if (!parse_uint(optarg, CONFIG_WATCH_INTERVAL_MAX,
+					&v)) {
+				snprintf(err, errlen, "invalid watch interval `%s' (0-%d seconds; 0: events)",
+					 optarg, CONFIG_WATCH_INTERVAL_MAX);
+				return CONFIG_ERROR;
+			}
+			c->watch_interval = v;
 			break;
 		case 'C':
 			c->mode = MODE_CHECK;

@@ -31,7 +31,15 @@ struct nfqh_config {
 	const char *metrics;	/* Prometheus text file, or NULL */
 	in_addr_t explain_inner;	/* --explain: the subscriber */
 	in_addr_t explain_gateway;	/* and its gateway, or 0: every one */
+	bool restore;		/* reload the ruleset when it disappears */
+	const char *ruleset;	/* the file natt-pin-load loads */
+	const char *loader;	/* natt-pin-load */
+	unsigned int watch_interval;	/* s between looks; 0: nf_tables events */
 };
+
+#define CONFIG_RULESET_DEFAULT "/etc/nfq-helper/natt-pin.nft"
+#define CONFIG_LOADER_DEFAULT "/usr/share/nfq-helper/natt-pin-load"
+#define CONFIG_WATCH_INTERVAL_MAX 3600
 
 #define CONFIG_METRICS_INTERVAL 15	/* seconds between metrics writes */
 

@@ -21,6 +21,8 @@ struct ratelimit {
 
 void log_init(enum log_dest dest, int verbose);
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A function lost, the daemon goes on: an error line, flushed at once. */
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Lines to stderr are buffered: written out here, once per batch. */

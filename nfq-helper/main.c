@@ -25,6 +25,7 @@
 #include "rebuild.h"
 #include "stats.h"
 #include "status.h"
+#include "watch.h"
 
 #define RULESET_HINT "load the ruleset first: /usr/share/nfq-helper/natt-pin-load"
 
@@ -287,10 +288,24 @@ static int run_schedule(struct helper *h, struct schedule *s,
 	return timeout_to(s->watchdog, now, timeout);
 }
 
-static void serve(struct helper *h, const struct nfqh_config *cfg,
-		  const sigset_t *unblocked)
+/*
+ * The ruleset is back after a loss, or was re-created: its map is empty, and
+ * conntrack still knows every live tunnel.
+ */
+static void restore_done(void *arg)
 {
-	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
+	struct rebuild_result rebuilt;
+
+	rebuild_run(arg, &rebuilt);
+}
+
+static void serve(struct helper *h, struct watch *w,
+		  const struct nfqh_config *cfg, const sigset_t *unblocked)
+{
+	struct pollfd pfd[] = {
+		{ .fd = queue_fd(h->queue), .events = POLLIN },
+		{ .fd = watch_fd(w), .events = POLLIN },
+	};
 	struct schedule sched;
 	struct timespec ts;
 	int n, timeout;
@@ -314,14 +329,16 @@ static void serve(struct helper *h, const struct nfqh_config *cfg,
 		log_flush();	/* what the schedule logged, before we sleep */
 		ts.tv_sec = timeout / 1000;
 		ts.tv_nsec = timeout % 1000 * 1000000L;
-		n = ppoll(&pfd, 1, timeout < 0 ? NULL : &ts, unblocked);
+		n = ppoll(pfd, ARRAY_SIZE(pfd), timeout < 0 ? NULL : &ts, unblocked);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (n > 0 && (pfd.revents & POLLIN))
+		if (n > 0 && (pfd[0].revents & POLLIN))
 			helper_run(h);
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			watch_handle(w);
 	}
 }
 
@@ -368,8 +385,10 @@ int main(int argc, char **argv)
 	struct nfqh_config cfg;
 	struct helper h = { 0 };
 	struct rebuild_result rebuilt;
+	struct watch *watch;
 	char err[256], map_name[600];
 	sigset_t unblocked;
+	int ret;
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
@@ -395,6 +414,10 @@ int main(int argc, char **argv)
 	open_map(&h, &cfg, map_name, sizeof(map_name));
 	set_signals(&unblocked);
 	open_queue(&h, &cfg);
+	ret = watch_open(&watch, &cfg, &h.stats, restore_done, &h);
+	if (ret < 0)
+		fatalx("ruleset: nf_tables events: %s%s", strerror(-ret),
+		       remedy(-ret));
 	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
 		 ", pin timeout %" PRIu64 "s); batch %u",
 		 cfg.queue_num, h.ct ? "ctnetlink lookups (kernel attaches none to queued packets)" :
@@ -409,7 +432,7 @@ int main(int argc, char **argv)
 	log_flush();
 	notify("READY=1\nSTATUS=serving queue");
 
-	serve(&h, &cfg, &unblocked);
+	serve(&h, watch, &cfg, &unblocked);
 
 	notify("STOPPING=1");
 	stop(&h, cfg.queue_num);
@@ -418,6 +441,7 @@ int main(int argc, char **argv)
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",
 		 cfg.queue_num, map_name);
+	watch_close(watch);
 	ct_close(h.ct);
 	nftmap_close(h.map);
 	helper_free(&h);

@@ -42,6 +42,13 @@ static int drop_bounding(void)
 	return 0;
 }
 
+static bool caps_are(const struct __user_cap_data_struct d[2], uint32_t keep)
+{
+	return d[0].effective == keep && d[0].permitted == keep &&
+	       d[0].inheritable == keep && !d[1].effective &&
+	       !d[1].permitted && !d[1].inheritable;
+}
+
 int priv_drop(bool *bounding)
 {
 	const uint32_t keep = CAP_TO_MASK(CAP_NET_ADMIN);
@@ -63,12 +70,16 @@ int priv_drop(bool *bounding)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		return -errno;
-	d[0].effective = d[0].permitted = keep;
-	d[0].inheritable = 0;
-	d[1].effective = d[1].permitted = d[1].inheritable = 0;
-	ret = caps_set(d);
-	if (ret < 0)
-		return ret;
+	if (!caps_are(d, keep)) {
+		d[0].effective = d[0].permitted = d[0].inheritable = keep;
+		d[1].effective = d[1].permitted = d[1].inheritable = 0;
+		ret = caps_set(d);
+		if (ret < 0)
+			return ret;
+	}
+	/* ambient needs it permitted and inheritable, as set just above */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0)
+		return -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	return 0;

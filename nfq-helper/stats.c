@@ -81,6 +81,16 @@ void stats_log(const struct nfqh_stats *s)
 		 s->transactions_failed, s->overruns, s->verdict_errors,
 		 stats_percentile(s, 0.5), stats_percentile(s, 0.99),
 		 stats_percentile(s, 0.999));
+	/* a fourth line only when the ruleset was touched: quiet otherwise */
+	if (!s->ruleset_losses && !s->ruleset_recreated && !s->event_overruns)
+		return;
+	log_info("stats: ruleset %s, lost %" PRIu64 ", re-created %" PRIu64
+		 ", restored %" PRIu64 ", restores failed %" PRIu64
+		 ", fix off %" PRIu64 " ms in all, last gap %" PRIu64
+		 " ms, event overruns %" PRIu64,
+		 s->ruleset_ok ? "ok" : "missing", s->ruleset_losses,
+		 s->ruleset_recreated, s->restores, s->restores_failed,
+		 s->ruleset_off_ms, s->ruleset_last_gap_ms, s->event_overruns);
 }
 
 static void counter(FILE *f, const char *name, const char *help,
@@ -90,6 +100,33 @@ static void counter(FILE *f, const char *name, const char *help,
 		fprintf(f, "# HELP nfq_helper_%s %s\n# TYPE nfq_helper_%s counter\n",
 			name, help, name);
 	fprintf(f, "nfq_helper_%s%s %" PRIu64 "\n", name, label ? label : "", v);
+}
+
+static void gauge(FILE *f, const char *name, const char *help, double v)
+{
+	fprintf(f, "# HELP nfq_helper_%s %s\n# TYPE nfq_helper_%s gauge\nnfq_helper_%s %g\n",
+		name, help, name, name, v);
+}
+
+static void ruleset_prometheus(const struct nfqh_stats *s, FILE *f)
+{
+	gauge(f, "ruleset_ok", "1 while the table, the map and the queue rules exist.",
+	      s->ruleset_ok);
+	counter(f, "ruleset_losses_total", "Times the ruleset disappeared (a reload with flush ruleset?).",
+		NULL, s->ruleset_losses);
+	counter(f, "ruleset_recreated_total", "Times the table or map was re-created, its pins lost.",
+		NULL, s->ruleset_recreated);
+	counter(f, "ruleset_restores_total", "Loader runs, by outcome.",
+		"{outcome=\"ok\"}", s->restores);
+	counter(f, "ruleset_restores_total", NULL, "{outcome=\"failed\"}",
+		s->restores_failed);
+	fprintf(f, "# HELP nfq_helper_ruleset_off_seconds_total Time the fix was off: ruleset missing.\n"
+		   "# TYPE nfq_helper_ruleset_off_seconds_total counter\n"
+		   "nfq_helper_ruleset_off_seconds_total %g\n", s->ruleset_off_ms / 1e3);
+	gauge(f, "ruleset_last_gap_seconds", "How long the last loss lasted.",
+	      s->ruleset_last_gap_ms / 1e3);
+	counter(f, "event_overruns_total", "ENOBUFS on the nf_tables event socket (state read again).",
+		NULL, s->event_overruns);
 }
 
 void stats_prometheus(const struct nfqh_stats *s, FILE *f)
@@ -153,6 +190,7 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 		   "nfq_helper_verdict_latency_seconds_sum %g\n"
 		   "nfq_helper_verdict_latency_seconds_count %" PRIu64 "\n",
 		latency_count(s), s->latency_sum_us / 1e6, latency_count(s));
+	ruleset_prometheus(s, f);
 }
 
 int stats_write(const struct nfqh_stats *s, const char *path)

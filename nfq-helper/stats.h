@@ -40,6 +40,15 @@ struct nfqh_stats {
 	uint64_t batch_max;
 	uint64_t latency[LAT_BUCKETS];	/* verdict latency, see LAT_* */
 	uint64_t latency_sum_us;
+	/* the ruleset under the daemon (watch.c) */
+	uint64_t ruleset_ok;		/* 1 while table, map and queue rules exist */
+	uint64_t ruleset_losses;	/* times it stopped being so */
+	uint64_t ruleset_recreated;	/* table or map re-created: pins lost */
+	uint64_t restores;		/* loader runs that brought it back */
+	uint64_t restores_failed;
+	uint64_t ruleset_off_ms;	/* the fix was off this long in all */
+	uint64_t ruleset_last_gap_ms;
+	uint64_t event_overruns;	/* ENOBUFS on the event socket */
 };
 
 /* Counts one verdict that came us microseconds after the packet arrived. */

@@ -30,9 +30,9 @@ want_caps() {	# want_caps FIELD VALUE
 busywait 3000 grep -q "^CapEff:.*0000000000001000$" "$status" || fail "CapEff: $(grep Cap "$status")"
 want_caps CapEff 0000000000001000	# bit 12: CAP_NET_ADMIN
 want_caps CapPrm 0000000000001000
-want_caps CapInh 0000000000000000
+want_caps CapInh 0000000000001000	# kept for the ruleset loader
 want_caps CapBnd 0000000000001000
-want_caps CapAmb 0000000000000000
+want_caps CapAmb 0000000000001000
 want_caps NoNewPrivs 1
 echo "as root outside systemd: $(grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' "$status" | tr -s '\t\n' ' ')"
 

@@ -24,6 +24,29 @@ static void test_defaults(void)
 	CHECK(c.queue_num == 0 && !strcmp(c.table, "natt_pin"));
 	CHECK(!strcmp(c.map, "pins") && c.timeout_ms == 0);
 	CHECK(c.batch == 256 && c.verbose == 0 && c.log_dest == LOG_TO_STDERR);
+	CHECK(c.restore && !strcmp(c.ruleset, CONFIG_RULESET_DEFAULT));
+	CHECK(!strcmp(c.loader, CONFIG_LOADER_DEFAULT) && c.watch_interval == 0);
+}
+
+static void test_restore(void)
+{
+	char *argv[] = { "nfq-helper", "--no-restore", "--ruleset", "/r.nft",
+			 "--loader", "/l", NULL };
+	char *rel[] = { "nfq-helper", "--ruleset", "natt-pin.nft", NULL };
+	char *nol[] = { "nfq-helper", "--loader", NULL };
+	char *wi[] = { "nfq-helper", "--watch-interval", "5", NULL };
+	char *wbad[] = { "nfq-helper", "--watch-interval", "3601", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 6, argv) == CONFIG_RUN);
+	CHECK(!c.restore && !strcmp(c.ruleset, "/r.nft"));
+	CHECK(!strcmp(c.loader, "/l"));
+	CHECK(parse(&c, err, 3, rel) == CONFIG_ERROR &&
+	      strstr(err, "`natt-pin.nft' is not an absolute path"));
+	CHECK(parse(&c, err, 2, nol) == CONFIG_ERROR && strstr(err, "--loader"));
+	CHECK(parse(&c, err, 3, wi) == CONFIG_RUN && c.watch_interval == 5);
+	CHECK(parse(&c, err, 3, wbad) == CONFIG_ERROR && strstr(err, "`3601'"));
 }
 
 static void test_values(void)
@@ -113,6 +136,7 @@ static void test_explain(void)
 int main(void)
 {
 	RUN(test_defaults);
+	RUN(test_restore);
 	RUN(test_values);
 	RUN(test_errors);
 	RUN(test_duration);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the kernel holds of nfq-helper's ruleset: the table and its map (with
+ * their handles, which change when they are re-created) and the rules that
+ * feed the queue, nft's own or iptables-nft's. Functions return 0 or -errno.
+ */
+#ifndef NFQH_RULESET_H
+#define NFQH_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libmnl/libmnl.h>
+
+/* The fallback's chain in table ip mangle, as natt-pin-load names it. */
+#define RULESET_XT_CHAIN "NATT_PIN"
+
+struct ruleset_rules {
+	uint16_t num;		/* the queue asked about */
+	unsigned native;	/* nft queue rules feeding it (ike_replies) */
+	unsigned xt;		/* NFQUEUE rules feeding it (mangle NATT_PIN) */
+	unsigned xt_other;	/* NFQUEUE rules there feeding another queue */
+	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
+	unsigned refresh;	/* dynset updates of the map (chain refresh) */
+};
+
+struct ruleset_state {
+	bool table, map;
+	uint64_t table_handle, map_handle;
+	struct ruleset_rules rules;
+};
+
+struct ruleset_sock {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	char rbuf[65536];	/* NL_RECV_SIZE */
+};
+
+/* Counts the rules of one chain that feed queue r->num into *r. */
+int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
+			const char *chain, struct ruleset_rules *r);
+
+/* Reads the whole state; a missing table, map or chain is no error. */
+int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,
+		 uint16_t queue_num, struct ruleset_state *s);
+
+/* True when a rule feeds the queue: nft's, or iptables-nft's with its jump. */
+bool ruleset_feeds_queue(const struct ruleset_rules *r);
+
+/* What is missing, e.g. "table ip natt_pin", or NULL when nothing is. */
+const char *ruleset_missing(const struct ruleset_state *s);
+
+#endif
