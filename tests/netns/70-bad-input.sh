@@ -59,7 +59,8 @@ PIDS+=($!)
 busywait 3000 grep -q '^ready' "$WORK/gw.log" || fail "craftpeer gateway"
 load_pin_ruleset "$nat" || fail "ruleset"
 HLOG=$WORK/helper.log
-start_helper "$nat" "$HLOG" -M "$WORK/metrics.prom"
+# --no-restore: the map rows delete and re-create the table on purpose
+start_helper "$nat" "$HLOG" -M "$WORK/metrics.prom" --no-restore
 
 alive() { kill -0 "$HELPER_PID" 2>/dev/null || fail "$1: the helper died: $(tail -3 "$HLOG")"; }
 # counter NAME: its value now (metrics written on SIGUSR1, before the log line)
@@ -145,7 +146,7 @@ run_queue_overrun() {
 	wait "$HELPER_PID"
 	# a log of its own: start_helper must not find the old one's "bound"
 	HLOG=$WORK/overrun.log
-	NFQH_TEST_RCVBUF=1024 start_helper "$nat" "$HLOG" -M "$WORK/metrics.prom"
+	NFQH_TEST_RCVBUF=1024 start_helper "$nat" "$HLOG" -M "$WORK/metrics.prom" --no-restore
 	before=$(counter "$counter")	# a new helper: counting starts again
 	kill -STOP "$HELPER_PID"
 	for ((i = 0; i < 32; i++)); do
