@@ -130,7 +130,10 @@ run_map_deleted() {
 	reload_ruleset
 }
 run_map_full() {
-	# the ruleset itself with a map of one: a map's size cannot change
+	# the ruleset itself with a map of one: a map's size cannot change;
+	# conntrack emptied first, or the rebuild that follows a re-created map
+	# would fill it from the earlier rows' flows
+	ip netns exec "$nat" conntrack -F 2>/dev/null
 	ip netns exec "$nat" nft delete table ip natt_pin
 	sed 's/^\(\s*size\) [0-9]*/\1 1/' "$RULES/natt-pin.nft" >"$WORK/natt-pin-1.nft"
 	load_pin_ruleset "$nat" "$WORK/natt-pin-1.nft" || fail "map_full: ruleset"
