@@ -129,10 +129,14 @@ deb:
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning --info $(BUILD)/deb/*.changes
 
+# the package under a real systemd, in a container (root; Debian's mirror)
+test-service:
+	$(Q)tests/service/run
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb test-service clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
