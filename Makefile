@@ -130,13 +130,14 @@ deb:
 	lintian --fail-on error,warning --info $(BUILD)/deb/*.changes
 
 # the package under a real systemd, in a container (root; Debian's mirror)
+.PHONY: test-service
 test-service:
 	$(Q)tests/service/run
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb test-service clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
