@@ -133,6 +133,11 @@ deb:
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning --info $(BUILD)/deb/*.changes
 
+# the package under a real systemd, in a container (root; Debian's mirror)
+.PHONY: test-service
+test-service:
+	$(Q)tests/service/run
+
 clean:
 	rm -rf $(BUILD)
 
