@@ -27,6 +27,10 @@ static const char usage_text[] =
 	"                      (default: the map's own timeout)\n"
 	"  -b, --batch NUM     packets handled per wakeup at most (default 256)\n"
 	"  -M, --metrics FILE  write counters there (Prometheus text) every 15 s\n"
+	"      --host-pins NUM live pins per inner host at most (default 32; 0: none)\n"
+	"      --host-rate R[/B]  new pins per second per inner host, burst B\n"
+	"                      (default 1/32; 0: none)\n"
+	"      --pin-rate R[/B] new pins per second in all (default 10000/20000)\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
 	"  -s, --syslog        log to syslog instead of stderr\n"
@@ -41,6 +45,11 @@ void config_defaults(struct nfqh_config *c)
 	c->map = "pins";
 	c->batch = 256;
 	c->log_dest = LOG_TO_STDERR;
+	c->limits = (struct limit_config){
+		.host_cap = CONFIG_HOST_CAP, .host_rate = CONFIG_HOST_RATE,
+		.host_burst = CONFIG_HOST_BURST, .rate = CONFIG_PIN_RATE,
+		.burst = CONFIG_PIN_BURST,
+	};
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
@@ -83,6 +92,47 @@ bool config_parse_duration(const char *s, uint64_t *ms)
 	return true;
 }
 
+bool config_parse_rate(const char *s, uint32_t *rate, uint32_t *burst)
+{
+	unsigned long r, b;
+	char buf[32], *slash;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = 0;
+	if (!parse_uint(buf, CONFIG_RATE_MAX, &r))
+		return false;
+	b = r;
+	if (slash && (!parse_uint(slash, CONFIG_RATE_MAX, &b) || !b))
+		return false;
+	*rate = r;
+	*burst = b ? b : 1;
+	return true;
+}
+
+/* The caps' options, kept apart: --host-pins, --host-rate, --pin-rate. */
+static bool parse_limit(struct limit_config *l, int ch, const char *arg,
+			char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (ch == 'P' && parse_uint(arg, CONFIG_RATE_MAX, &v)) {
+		l->host_cap = v;
+		return true;
+	}
+	if (ch == 'H' && config_parse_rate(arg, &l->host_rate, &l->host_burst))
+		return true;
+	if (ch == 'R' && config_parse_rate(arg, &l->rate, &l->burst))
+		return true;
+	snprintf(err, errlen, ch == 'P' ? "invalid --host-pins `%s' (0-%d)" :
+		 "invalid rate `%s' (RATE or RATE/BURST, 0-%d; 0: no limit)",
+		 arg, CONFIG_RATE_MAX);
+	return false;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -101,6 +151,9 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "host-pins", required_argument, NULL, 'P' },
+		{ "host-rate", required_argument, NULL, 'H' },
+		{ "pin-rate", required_argument, NULL, 'R' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "syslog", no_argument, NULL, 's' },
@@ -151,6 +204,12 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				return CONFIG_ERROR;
 			}
 			c->metrics = optarg;
+			break;
+		case 'P':
+		case 'H':
+		case 'R':
+			if (!parse_limit(&c->limits, ch, optarg, err, errlen))
+				return CONFIG_ERROR;
 			break;
 		case 'C':
 			c->mode = MODE_CHECK;

@@ -13,6 +13,7 @@
 
 #include "ct.h"
 #include "ike.h"
+#include "limit.h"
 #include "log.h"
 #include "nfqh.h"
 #include "stats.h"
@@ -55,10 +56,30 @@ struct helper {
 	size_t npins;
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
+
+	/* caps on new pins (limit.h) */
+	struct limit limit;
+	bool limits_on;
+	bool *created;		/* per pin: admitted as new in this batch */
+	uint64_t next_tick_ms;
+	char summary_eg[128];	/* a pin the summary line names */
+	struct ratelimit rl_capped, rl_rate;
 };
 
 int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
+
+/*
+ * Starts the caps on new pins, with the pins the map holds now (one dump).
+ * 0 or -errno.
+ */
+int helper_limits(struct helper *h, const struct limit_config *c);
+
+/* Work due by the clock: the pin summary line, checks of expired pins. */
+void helper_tick(struct helper *h);
+
+/* The pending pin summary line, now (before the counters are logged). */
+void helper_summary(struct helper *h);
 
 /* Handles what the queue holds now, at most batch_max packets; how many. */
 int helper_run(struct helper *h);

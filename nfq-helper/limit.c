@@ -284,11 +284,12 @@ bool limit_log_pin(struct limit *l, uint64_t now_ms)
 	return true;
 }
 
-uint64_t limit_log_due(struct limit *l, uint64_t now_ms)
+uint64_t limit_log_due(struct limit *l, uint64_t now_ms, bool force)
 {
 	uint64_t pins = l->log_pins;
 
-	if (!pins || now_ms < l->log_start_ms + LIMIT_LOG_WINDOW_S * 1000)
+	if (!pins ||
+	    (!force && now_ms < l->log_start_ms + LIMIT_LOG_WINDOW_S * 1000))
 		return 0;
 	l->log_pins = 0;
 	l->log_lines = 0;

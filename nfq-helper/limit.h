@@ -105,10 +105,10 @@ static inline uint32_t limit_count(const struct limit *l)
 /* True when this new pin gets its own log line, false if it is summarised. */
 bool limit_log_pin(struct limit *l, uint64_t now_ms);
 /*
- * Once a window with pins left unlogged has ended: how many new pins it had
- * (for one summary line); else 0.
+ * Once a window with pins left unlogged has ended (or at once, with force):
+ * how many new pins it had, for one summary line; else 0.
  */
-uint64_t limit_log_due(struct limit *l, uint64_t now_ms);
+uint64_t limit_log_due(struct limit *l, uint64_t now_ms, bool force);
 
 const char *limit_verdict_str(enum limit_verdict v);
 

@@ -68,6 +68,21 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		fatalx("map %s: declares no timeout: give one with -T", name);
 }
 
+static void start_limits(struct helper *h, const struct limit_config *c,
+			 const char *name)
+{
+	int ret = helper_limits(h, c);
+
+	if (ret < 0)
+		fatalx("map %s: reading its pins: %s%s", name, strerror(-ret),
+		       remedy(-ret));
+	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
+		 "/s per host (burst %" PRIu32 "), %" PRIu32 "/s in all (burst %"
+		 PRIu32 "), 0 meaning none; %" PRIu32 " pins in the map",
+		 c->host_cap, c->host_rate, c->host_burst, c->rate, c->burst,
+		 limit_count(&h->limit));
+}
+
 static void open_queue(struct helper *h, const struct nfqh_config *cfg)
 {
 	bool ct_attached;
@@ -131,13 +146,15 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 		  const char *metrics)
 {
 	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
-	struct timespec tick = { .tv_sec = CONFIG_METRICS_INTERVAL };
+	/* a second: the caps' summary line and checks (helper_tick) */
+	struct timespec tick = { .tv_sec = 1 };
 	time_t next = time(NULL) + CONFIG_METRICS_INTERVAL;
 	int n;
 
 	while (!quit) {
 		if (dump_stats) {
 			dump_stats = 0;
+			helper_summary(h);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, metrics);
@@ -147,7 +164,8 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 			write_metrics(h, metrics);
 			next = time(NULL) + CONFIG_METRICS_INTERVAL;
 		}
-		n = ppoll(&pfd, 1, metrics ? &tick : NULL, unblocked);
+		helper_tick(h);
+		n = ppoll(&pfd, 1, &tick, unblocked);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -186,6 +204,7 @@ int main(int argc, char **argv)
 	h.map_name = map_name;
 
 	open_map(&h, &cfg, map_name, sizeof(map_name));
+	start_limits(&h, &cfg.limits, map_name);
 	set_signals(&unblocked);
 	open_queue(&h, &cfg);
 	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
@@ -207,6 +226,7 @@ int main(int argc, char **argv)
 	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
 		n = helper_run(&h);
 	queue_close(h.queue);
+	helper_summary(&h);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",

@@ -322,3 +322,84 @@ int nftmap_dump(struct nftmap *m,
 	return nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf),
 			  elems_cb, &d);
 }
+
+struct get {
+	struct nftmap_elem *e;
+	int *err;
+	size_t n;
+	uint32_t seq;	/* element i's request has seq + i */
+};
+
+static void copy_elem(const struct nftmap_elem *got, void *data)
+{
+	*(struct nftmap_elem *)data = *got;
+}
+
+static size_t take_get(const struct nlmsghdr *nlh, void *data)
+{
+	struct get *g = data;
+	uint32_t i = nlh->nlmsg_seq - g->seq;
+	struct dump d = { .cb = copy_elem };
+
+	if (i >= g->n || g->err[i] != -EINPROGRESS)
+		return 0;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		g->err[i] = nl_error(nlh);
+		return 1;
+	}
+	d.data = &g->e[i];
+	if (elems_cb(nlh, &d) != MNL_CB_OK)
+		g->err[i] = -EBADMSG;	/* its ACK still comes */
+	return 0;
+}
+
+int nftmap_get(struct nftmap *m, struct nftmap_elem *e, size_t n, int *err)
+{
+	size_t i, len = 0, each;
+	struct get g = { .e = e, .err = err, .n = n, .seq = m->seq };
+	struct nftnl_set_elem *el;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint32_t key[2];
+	int ret;
+
+	if (!n)
+		return 0;
+	each = ELEM_MSG_SIZE + strlen(m->table) + strlen(m->map);
+	ret = nl_reserve(&m->buf, &m->bufsize, n * each);
+	if (ret < 0)
+		return ret;
+	s = nftnl_set_alloc();
+	el = nftnl_set_elem_alloc();
+	if (!s || !el) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(el);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, m->map);
+	nftnl_set_elem_add(s, el);
+	/* one GET per element, all in one send: no transaction, no abort */
+	for (i = 0; i < n; i++) {
+		key[0] = e[i].inner;
+		key[1] = e[i].gateway;
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nlh = nftnl_nlmsg_build_hdr(m->buf + len, NFT_MSG_GETSETELEM,
+					    NFPROTO_IPV4, NLM_F_ACK,
+					    g.seq + i);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		len += nlh->nlmsg_len;
+		err[i] = -EINPROGRESS;
+	}
+	nftnl_set_free(s);
+	m->seq += n;
+	if (mnl_socket_sendto(m->nl, m->buf, len) < 0)
+		ret = -errno;
+	else
+		ret = nl_collect(m->nl, m->portid, m->rbuf, sizeof(m->rbuf), n,
+				 take_get, &g);
+	for (i = 0; i < n; i++)
+		if (err[i] == -EINPROGRESS)
+			err[i] = ret < 0 ? ret : -EIO;
+	return ret;
+}

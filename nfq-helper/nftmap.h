@@ -65,4 +65,11 @@ struct nftmap_elem {
 int nftmap_dump(struct nftmap *m,
 		void (*cb)(const struct nftmap_elem *e, void *data), void *data);
 
+/*
+ * Reads the elements whose keys (inner, gateway) e[0..n) hold, without a
+ * transaction: one GET each, sent at once. Fills pool and expiry of those
+ * found; err[i] is 0, -ENOENT (no such pin) or -errno.
+ */
+int nftmap_get(struct nftmap *m, struct nftmap_elem *e, size_t n, int *err);
+
 #endif

@@ -29,6 +29,11 @@ struct nfqh_stats {
 	uint64_t pin_conflicts;
 	uint64_t map_full;
 	uint64_t map_errors;
+	uint64_t pins_capped;	/* new pins refused: the inner host's cap */
+	uint64_t pins_rate_host;	/* refused: the host's new-pin rate */
+	uint64_t pins_rate_all;	/* refused: the global new-pin rate */
+	uint64_t pin_checks;	/* kernel reads of pins (GETSETELEM rounds) */
+	uint64_t pin_table;	/* gauge: pins the limiter knows of */
 	uint64_t transactions;
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
 	uint64_t batches;

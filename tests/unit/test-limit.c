@@ -208,15 +208,21 @@ static void test_log_summary(void)
 	/* a few pins: a line each, no summary */
 	for (i = 0; i < 3; i++)
 		lines += limit_log_pin(&l, 1000);
-	CHECK(lines == 3 && limit_log_due(&l, 20000) == 0);
+	CHECK(lines == 3 && limit_log_due(&l, 20000, false) == 0);
 	/* 1234 in one window: LIMIT_LOG_LINES lines, then one summary */
 	for (i = 0, lines = 0; i < 1234; i++)
 		lines += limit_log_pin(&l, 30000 + i);
 	CHECK(lines == LIMIT_LOG_LINES);
-	CHECK(limit_log_due(&l, 30000 + 9999) == 0);
-	CHECK(limit_log_due(&l, 30000 + LIMIT_LOG_WINDOW_S * 1000) == 1234);
-	CHECK(limit_log_due(&l, 90000) == 0);
+	CHECK(limit_log_due(&l, 30000 + 9999, false) == 0);
+	CHECK(limit_log_due(&l, 30000 + LIMIT_LOG_WINDOW_S * 1000, false) == 1234);
+	CHECK(limit_log_due(&l, 90000, false) == 0);
 	CHECK(limit_log_pin(&l, 90000));
+	/* forced (SIGUSR1, exit): only when some went unlogged */
+	CHECK(limit_log_due(&l, 90001, true) == 0);
+	for (i = 0; i < 20; i++)
+		limit_log_pin(&l, 100000);
+	CHECK(limit_log_due(&l, 100001, true) == 20);
+	CHECK(limit_log_due(&l, 100002, true) == 0);
 	limit_free(&l);
 }
 
