@@ -12,6 +12,9 @@
  *     SPIs, bad length, version, exchange). -e: after each 4500 answer, an
  *     ESP packet and a NAT-T keepalive too. -H N: answers on 500 wait, N
  *     at a time, until N initiators have spoken (simultaneous starts).
+ *     -F: flood, a server that cooperates with a subscriber: the first
+ *     answer on 500 is then sent again and again on that flow until
+ *     SIGTERM, which prints "flooded N".
  *   ikepeer forge -g TARGET -f SOURCE -p PORT [-n N]
  *     N well-formed IKE answers (random cookies) from SOURCE:500 to
  *     TARGET:PORT: replies for flows that do not exist.
@@ -22,7 +25,8 @@
  *     once the answer came (RFC 3947 float). -2: IKEv2 IKE_SA_INIT, then
  *     IKE_AUTH on 4500. Each message is sent up to TRIES times (3), MS
  *     apart (1000). -k: then DPDS informational exchanges on 4500, one
- *     every -i MS. -G: attempt i goes to GATEWAY + i % GATEWAYS.
+ *     every -i MS. -G: attempt i goes to GATEWAY + i % GATEWAYS. -1: every
+ *     attempt from FIRST_SOURCE (one subscriber, many gateways).
  *     Prints "attempt N SOURCE ok|fail ICOOKIE retransmits R".
  *   ikepeer udp -g GATEWAY -f SOURCE -p PORT [-n FLOWS]
  *     one datagram per flow, each from a new source port: plain traffic.
@@ -36,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +70,7 @@ struct gw_opts {
 	bool hostile;	/* -x */
 	bool extras;	/* -e */
 	int hold;	/* -H: first answers held until this many SAs wait */
+	bool flood;	/* -F */
 };
 
 static struct gw_opts opt;
@@ -79,6 +85,16 @@ struct held {
 
 static struct held held[64];
 static int nheld;
+
+/* -F: the answer sent again and again, once there is one */
+static struct held flood;
+static unsigned long flooded;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
 
 /*
  * Receives with the local address the datagram went to, and answers from
@@ -173,9 +189,11 @@ static void gateway_rx(int fd, bool natt)
 		return;
 	hex(buf + off, ich);
 	hex(buf + off + 8, rch);
-	printf("rx %d %s %u %s %s %u %s\n", natt ? 4500 : 500,
+	/* inet_ntoa's buffer is static: one call per printf */
+	printf("rx %d %s %u %s %s %u ", natt ? 4500 : 500,
 	       inet_ntoa(from.sin_addr), ntohs(from.sin_port), ich, rch,
-	       buf[off + 18], inet_ntoa(self));
+	       buf[off + 18]);
+	printf("%s\n", inet_ntoa(self));
 	fflush(stdout);
 
 	sa = find_sa(buf + off);
@@ -207,6 +225,11 @@ static void gateway_rx(int fd, bool natt)
 		return;
 	}
 	send_from(fd, out, n, &from, self);
+	if (!natt && opt.flood && !flood.len) {
+		flood = (struct held){ .fd = fd, .to = from, .self = self,
+				       .len = n };
+		memcpy(flood.buf, out, n);
+	}
 	if (natt && opt.extras) {
 		/* what must never reach the helper: ESP and a keepalive */
 		send_from(fd, esp, sizeof(esp), &from, self);
@@ -220,8 +243,12 @@ static int gateway(int argc, char **argv)
 	struct pollfd pfd[2];
 	int c, one = 1;
 
-	while ((c = getopt(argc, argv, "sxeH:a:")) != -1) {
+	while ((c = getopt(argc, argv, "sxeFH:a:")) != -1) {
 		switch (c) {
+		case 'F':
+			opt.flood = true;
+			signal(SIGTERM, on_term);
+			break;
 		case 's':
 			opt.strict = true;
 			break;
@@ -251,14 +278,19 @@ static int gateway(int argc, char **argv)
 
 	printf("ready\n");
 	fflush(stdout);
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+	while (!stop) {
+		if (poll(pfd, 2, flood.len ? 0 : -1) < 0 && errno != EINTR)
 			return 1;
 		if (pfd[0].revents & POLLIN)
 			gateway_rx(pfd[0].fd, false);
 		if (pfd[1].revents & POLLIN)
 			gateway_rx(pfd[1].fd, true);
+		for (int i = 0; flood.len && i < 64; i++, flooded++)
+			send_from(flood.fd, flood.buf, flood.len, &flood.to,
+				  flood.self);
 	}
+	printf("flooded %lu\n", flooded);
+	return 0;
 }
 
 static int tries = 3, wait_ms = 1000, retransmits;
@@ -331,11 +363,15 @@ static int client(int argc, char **argv)
 {
 	struct in_addr gw = { 0 }, src = { 0 };
 	int n = 1, version = 1, c, failed = 0, gateways = 1;
+	bool one = false;
 	uint8_t ic[8];
 	char ich[17];
 
-	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:")) != -1) {
+	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:1")) != -1) {
 		switch (c) {
+		case '1':
+			one = true;
+			break;
 		case 'k':
 			dpd_count = atoi(optarg);
 			break;
@@ -382,7 +418,8 @@ static int client(int argc, char **argv)
 		       retransmits - before);
 		fflush(stdout);
 		failed += !ok;
-		src.s_addr = htonl(ntohl(src.s_addr) + 1);
+		if (!one)
+			src.s_addr = htonl(ntohl(src.s_addr) + 1);
 	}
 	return failed ? 1 : 0;
 }
