@@ -12,9 +12,10 @@
  *     SPIs, bad length, version, exchange). -e: after each 4500 answer, an
  *     ESP packet and a NAT-T keepalive too. -H N: answers on 500 wait, N
  *     at a time, until N initiators have spoken (simultaneous starts).
- *     -F: flood, a server that cooperates with a subscriber: the first
- *     answer on 500 is then sent again and again on that flow until
- *     SIGTERM, which prints "flooded N".
+ *     -F: flood, a server that cooperates with a subscriber: after the
+ *     first answer on 500, copies of it with a zero responder SPI (never
+ *     a pin, so each would be queued) go to that flow again and again
+ *     until SIGTERM, which prints "flooded N".
  *   ikepeer forge -g TARGET -f SOURCE -p PORT [-n N]
  *     N well-formed IKE answers (random cookies) from SOURCE:500 to
  *     TARGET:PORT: replies for flows that do not exist.
@@ -229,6 +230,7 @@ static void gateway_rx(int fd, bool natt)
 		flood = (struct held){ .fd = fd, .to = from, .self = self,
 				       .len = n };
 		memcpy(flood.buf, out, n);
+		memset(flood.buf + 8, 0, 8);
 	}
 	if (natt && opt.extras) {
 		/* what must never reach the helper: ESP and a keepalive */
