@@ -14,6 +14,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "helper.h"
+#include "mapload.h"
 #include "nftmap.h"
 #include "packet.h"
 #include "pin.h"
@@ -54,6 +55,8 @@ void helper_free(struct helper *h)
 	free(h->pins);
 	free(h->pending);
 	free(h->created);
+	mapload_stop(h->load);
+	h->load = NULL;
 	limit_free(&h->limit);
 	h->created = NULL;
 	h->jobs = NULL;
@@ -365,14 +368,15 @@ static void settle_limits(struct helper *h)
 	h->stats.pin_table = limit_count(&h->limit);
 }
 
-static void note_dumped(const struct nftmap_elem *e, void *data)
+static void note_loaded(const struct nftmap_elem *e, void *data)
 {
 	struct helper *h = data;
 
-	limit_note(&h->limit, e->inner, e->gateway, now_ms() + e->expires_ms);
+	limit_note(&h->limit, e->inner, e->gateway, e->expires_ms);
 }
 
-int helper_limits(struct helper *h, const struct limit_config *c)
+int helper_limits(struct helper *h, const struct limit_config *c,
+		  const char *table, const char *map)
 {
 	struct timespec ts;
 	int ret;
@@ -382,9 +386,27 @@ int helper_limits(struct helper *h, const struct limit_config *c)
 	if (ret < 0)
 		return ret;
 	h->limits_on = true;
-	ret = nftmap_dump(h->map, note_dumped, h);
-	h->stats.pin_table = limit_count(&h->limit);
-	return ret;
+	h->load_start_ms = now_ms();
+	return mapload_start(&h->load, table, map);
+}
+
+/* The pins read from the map so far join the limiter's table. */
+static void take_loaded(struct helper *h, uint64_t now)
+{
+	uint64_t total;
+	int ret;
+
+	ret = mapload_take(h->load, note_loaded, h, &total);
+	if (ret > 0)
+		return;
+	if (ret < 0)
+		log_warnx("caps: map %s: reading its pins: %s (the caps count the %" PRIu64 " read and those made from now on)",
+			  h->map_name, strerror(-ret), total);
+	else
+		log_info("caps: %" PRIu64 " pins read from map %s in %.1f s",
+			 total, h->map_name, (now - h->load_start_ms) / 1e3);
+	mapload_stop(h->load);
+	h->load = NULL;
 }
 
 /* Once new pins come faster than LIMIT_LOG_LINES a window: one line. */
@@ -417,6 +439,8 @@ void helper_tick(struct helper *h)
 		return;
 	h->next_tick_ms = now + 1000;
 	log_summary(h, now, false);
+	if (h->load)
+		take_loaded(h, now);
 	/* pins past their estimate: expired, or refreshed by the kernel */
 	n = limit_stale(&h->limit, now, k, CHECK_MAX);
 	for (i = 0; i < n; i++)

@@ -21,6 +21,7 @@
 struct nlattr;
 struct queue;
 struct nftmap;
+struct mapload;
 
 enum job_state {
 	JOB_DONE,	/* nothing to pin: accept only */
@@ -61,6 +62,8 @@ struct helper {
 	struct limit limit;
 	bool limits_on;
 	bool *created;		/* per pin: admitted as new in this batch */
+	struct mapload *load;	/* the map's pins, read in the background */
+	uint64_t load_start_ms;
 	uint64_t next_tick_ms;
 	char summary_eg[128];	/* a pin the summary line names */
 	struct ratelimit rl_capped, rl_rate;
@@ -70,10 +73,12 @@ int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
 
 /*
- * Starts the caps on new pins, with the pins the map holds now (one dump).
- * 0 or -errno.
+ * Starts the caps on new pins; the pins the map holds join them as a thread
+ * reads them (helper_tick). Until then a host's cap counts the pins known so
+ * far. 0 or -errno.
  */
-int helper_limits(struct helper *h, const struct limit_config *c);
+int helper_limits(struct helper *h, const struct limit_config *c,
+		  const char *table, const char *map);
 
 /* Work due by the clock: the pin summary line, checks of expired pins. */
 void helper_tick(struct helper *h);

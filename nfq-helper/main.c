@@ -68,19 +68,18 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		fatalx("map %s: declares no timeout: give one with -T", name);
 }
 
-static void start_limits(struct helper *h, const struct limit_config *c,
-			 const char *name)
+static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 {
-	int ret = helper_limits(h, c);
+	const struct limit_config *c = &cfg->limits;
+	int ret;
 
+	ret = helper_limits(h, c, cfg->table, cfg->map);
 	if (ret < 0)
-		fatalx("map %s: reading its pins: %s%s", name, strerror(-ret),
-		       remedy(-ret));
+		fatalx("caps: %s", strerror(-ret));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
 		 "/s per host (burst %" PRIu32 "), %" PRIu32 "/s in all (burst %"
-		 PRIu32 "), 0 meaning none; %" PRIu32 " pins in the map",
-		 c->host_cap, c->host_rate, c->host_burst, c->rate, c->burst,
-		 limit_count(&h->limit));
+		 PRIu32 "), 0 meaning none; the map's pins are read in the background",
+		 c->host_cap, c->host_rate, c->host_burst, c->rate, c->burst);
 }
 
 static void open_queue(struct helper *h, const struct nfqh_config *cfg)
@@ -204,7 +203,7 @@ int main(int argc, char **argv)
 	h.map_name = map_name;
 
 	open_map(&h, &cfg, map_name, sizeof(map_name));
-	start_limits(&h, &cfg.limits, map_name);
+	start_limits(&h, &cfg);
 	set_signals(&unblocked);
 	open_queue(&h, &cfg);
 	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
