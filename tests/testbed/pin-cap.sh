@@ -81,4 +81,17 @@ result "scan of $responders responders: $scanner_pins pins (cap $CAP), $capped c
 	fail "$warnings cap warnings in $secs s"
 [ "$others_ok" = "$OTHERS" ] && [ "$others_pinned" = "$OTHERS" ] ||
 	fail "other subscribers: $others_ok up, $others_pinned pinned"
+
+# a restart keeps the cap: the new helper reads the scanner's pins from the
+# map (its state is rebuilt from the kernel), so the scan gets no new pin
+kill -TERM "$HELPER_PID"
+wait "$HELPER_PID"
+start_helper "$cgn" "$WORK/helper2.log" --host-pins "$CAP"
+busywait 10000 grep -q 'pins read from map' "$WORK/helper2.log" || fail "pins not read after the restart"
+grep 'pins read from map' "$WORK/helper2.log" | sed 's/^/  /'
+ip netns exec "$sub" "$IKEPEER" client -1 -g 198.51.100.200 -G 20 -f "$SCANNER" -n 20 -t 300 \
+	>"$WORK/scan-again"
+again=$(pins_of "$SCANNER")
+echo "after a restart: the scan of 20 more responders: $(grep -c ' ok ' "$WORK/scan-again") of 20 completed; $again pins for $SCANNER"
+[ "$again" = "$scanner_pins" ] || fail "the restarted helper let the scanner past its cap: $again pins"
 echo "PASS: pin-cap"
