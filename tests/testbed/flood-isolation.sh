@@ -86,14 +86,16 @@ phase() {
 	busywait 3000 grep -q 'stats: batches' "$WORK/helper.log" || fail "no counters"
 	busywait 3000 test "$WORK/metrics.prom" -nt "$WORK/flooder.log" || fail "no metrics"
 	overruns=$(sed -n 's/^nfq_helper_queue_overruns_total //p' "$WORK/metrics.prom")
+	queued=$(sed -n 's/^nfq_helper_packets_total //p' "$WORK/metrics.prom")
 	echo "flood: $sent answers sent on one flow, $in reached the NAT and all $in left it," \
-		"$over over the limit; $((overruns - overruns0)) queue overruns"
+		"$over over the limit; the helper took $((queued - queued0)) packets in all," \
+		"$((overruns - overruns0)) queue overruns"
 	echo "meanwhile ($secs s): $up of $SUBSCRIBERS subscribers' tunnels up through a strict gateway, $pinned pinned"
-	overruns0=$overruns
+	overruns0=$overruns queued0=$queued
 }
 flowing() { [ "$(count flood_in)" -ge 10000 ]; }
 passed() { [ "$(count flood_in)" = "$(count flood_out)" ]; }
-overruns0=0
+overruns0=0 queued0=0
 
 echo "with the flood limit:"
 phase "$FLOODED" 100.64.17.
