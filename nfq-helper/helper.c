@@ -257,28 +257,25 @@ static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
 {
 	const struct limit_config *c = &h->limit.cfg;
 	struct addrs a;
+	char why[80];
 
-	format_addrs(p, &a);
-	switch (v) {
-	case LIMIT_CAPPED:
+	if (v == LIMIT_CAPPED) {
 		h->stats.pins_capped++;
-		warn_limited(&h->rl_capped,
-			     "pin: inner host %s holds its cap of %" PRIu32 " pins (--host-pins): %s -> %s via %s not pinned",
-			     a.inner, c->host_cap, a.inner, a.gateway, a.pool);
-		break;
-	case LIMIT_HOST_RATE:
+		snprintf(why, sizeof(why), "holds its cap of %" PRIu32
+			 " pins (--host-pins)", c->host_cap);
+	} else if (v == LIMIT_HOST_RATE) {
 		h->stats.pins_rate_host++;
-		warn_limited(&h->rl_rate,
-			     "pin: inner host %s makes new pins faster than %" PRIu32 "/s (--host-rate): %s -> %s via %s not pinned",
-			     a.inner, c->host_rate, a.inner, a.gateway, a.pool);
-		break;
-	default:
+		snprintf(why, sizeof(why), "makes new pins faster than %" PRIu32
+			 "/s (--host-rate)", c->host_rate);
+	} else {
 		h->stats.pins_rate_all++;
-		warn_limited(&h->rl_rate,
-			     "pin: new pins come faster than %" PRIu32 "/s in all (--pin-rate): %s -> %s via %s not pinned (inner host %s)",
-			     c->rate, a.inner, a.gateway, a.pool, a.inner);
-		break;
+		snprintf(why, sizeof(why), "asks while new pins come faster than %"
+			 PRIu32 "/s in all (--pin-rate)", c->rate);
 	}
+	format_addrs(p, &a);
+	warn_limited(v == LIMIT_CAPPED ? &h->rl_capped : &h->rl_rate,
+		     "pin: inner host %s %s: %s -> %s via %s not pinned",
+		     a.inner, why, a.inner, a.gateway, a.pool);
 }
 
 /*
