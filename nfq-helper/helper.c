@@ -211,6 +211,8 @@ static uint64_t now_ms(void)
 
 /* at most this many pins read from the kernel in one round */
 #define CHECK_MAX 1024
+/* rounds of expired estimates read back per second, at most */
+#define SWEEP_ROUNDS 16
 
 /*
  * Reads keys[0..n) in the kernel and tells the limiter which are live (with
@@ -430,7 +432,7 @@ void helper_tick(struct helper *h)
 	struct nftmap_elem e[CHECK_MAX];
 	struct limit_key k[CHECK_MAX];
 	uint64_t now = now_ms();
-	size_t i, n;
+	size_t i, n, round;
 
 	if (!h->limits_on || now < h->next_tick_ms)
 		return;
@@ -438,13 +440,18 @@ void helper_tick(struct helper *h)
 	log_summary(h, now, false);
 	if (h->load)
 		take_loaded(h, now);
-	/* pins past their estimate: expired, or refreshed by the kernel */
-	n = limit_stale(&h->limit, now, k, CHECK_MAX);
-	for (i = 0; i < n; i++)
-		e[i] = (struct nftmap_elem){ .inner = k[i].inner,
-					     .gateway = k[i].gateway };
-	if (n)
-		check_pins(h, e, n, now);
+	/* pins past their estimate: expired, or refreshed by the kernel; up
+	 * to SWEEP_ROUNDS full rounds a second keep up with the global rate */
+	for (round = 0; round < SWEEP_ROUNDS; round++) {
+		n = limit_stale(&h->limit, now, k, CHECK_MAX);
+		for (i = 0; i < n; i++)
+			e[i] = (struct nftmap_elem){ .inner = k[i].inner,
+						     .gateway = k[i].gateway };
+		if (n)
+			check_pins(h, e, n, now);
+		if (n < CHECK_MAX)
+			break;
+	}
 	h->stats.pin_table = limit_count(&h->limit);
 	log_flush();
 }
