@@ -6,15 +6,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 
+#include "caps.h"
 #include "helper.h"
-#include "mapload.h"
 #include "nftmap.h"
 #include "packet.h"
 #include "pin.h"
@@ -40,8 +39,7 @@ int helper_init(struct helper *h, size_t batch_max)
 	h->queries = calloc(batch_max, sizeof(*h->queries));
 	h->pins = calloc(batch_max, sizeof(*h->pins));
 	h->pending = calloc(batch_max, sizeof(*h->pending));
-	h->created = calloc(batch_max, sizeof(*h->created));
-	if (!h->jobs || !h->queries || !h->pins || !h->pending || !h->created) {
+	if (!h->jobs || !h->queries || !h->pins || !h->pending) {
 		helper_free(h);
 		return -ENOMEM;
 	}
@@ -54,11 +52,7 @@ void helper_free(struct helper *h)
 	free(h->queries);
 	free(h->pins);
 	free(h->pending);
-	free(h->created);
-	mapload_stop(h->load);
-	h->load = NULL;
-	limit_free(&h->limit);
-	h->created = NULL;
+	caps_free(&h->caps);
 	h->jobs = NULL;
 	h->queries = NULL;
 	h->pins = NULL;
@@ -118,10 +112,7 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 	}
 }
 
-static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 {
 	unsigned long suppressed;
 	char line[512];
@@ -201,114 +192,6 @@ static bool answers_inner_flow(const struct job *job)
 	       e->reply.dst == job->reply.dst && e->orig.src != e->reply.dst;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* at most this many pins read from the kernel in one round */
-#define CHECK_MAX 1024
-/* rounds of expired estimates read back per second, at most */
-#define SWEEP_ROUNDS 16
-
-/*
- * Reads keys[0..n) in the kernel and tells the limiter which are live (with
- * their expiry) and which are gone. 0 or -errno.
- */
-static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
-		      uint64_t now)
-{
-	int err[CHECK_MAX], ret;
-	size_t i;
-
-	ret = nftmap_get(h->map, e, n, err);
-	h->stats.pin_checks++;
-	for (i = 0; i < n; i++) {
-		if (err[i] == 0)
-			limit_note(&h->limit, e[i].inner, e[i].gateway,
-				   now + e[i].expires_ms);
-		else if (err[i] == -ENOENT)
-			limit_forget(&h->limit, e[i].inner, e[i].gateway);
-	}
-	if (ret < 0)
-		warn_limited(&h->rl_error, "map %s: reading %zu pins: %s",
-			     h->map_name, n, strerror(-ret));
-	return ret;
-}
-
-/* A host at its cap: which of its pins, and this one, are live? */
-static void check_host(struct helper *h, const struct pin *p, uint64_t now)
-{
-	struct nftmap_elem e[CHECK_MAX];
-	in_addr_t gws[CHECK_MAX];
-	size_t i, n;
-
-	n = limit_host_pins(&h->limit, p->inner, gws, CHECK_MAX - 1);
-	gws[n++] = p->gateway;
-	for (i = 0; i < n; i++)
-		e[i] = (struct nftmap_elem){ .inner = p->inner,
-					     .gateway = gws[i] };
-	if (check_pins(h, e, n, now) == 0)
-		limit_verified(&h->limit, p->inner, now);
-}
-
-static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
-{
-	const struct limit_config *c = &h->limit.cfg;
-	struct addrs a;
-	char why[80];
-
-	if (v == LIMIT_CAPPED) {
-		h->stats.pins_capped++;
-		snprintf(why, sizeof(why), "holds its cap of %" PRIu32
-			 " pins (--host-pins)", c->host_cap);
-	} else if (v == LIMIT_HOST_RATE) {
-		h->stats.pins_rate_host++;
-		snprintf(why, sizeof(why), "makes new pins faster than %" PRIu32
-			 "/s (--host-rate)", c->host_rate);
-	} else {
-		h->stats.pins_rate_all++;
-		snprintf(why, sizeof(why), "asks while new pins come faster than %"
-			 PRIu32 "/s in all (--pin-rate)", c->rate);
-	}
-	format_addrs(p, &a);
-	warn_limited(v == LIMIT_CAPPED ? &h->rl_capped : &h->rl_rate,
-		     "pin: inner host %s %s: %s -> %s via %s not pinned",
-		     a.inner, why, a.inner, a.gateway, a.pool);
-}
-
-/*
- * The caps, where pins are about to be written: a pin the limiter knows is
- * a refresh and passes; a new one needs room under its host's cap and
- * tokens. False if refused (the answer then passes unpinned).
- */
-static bool admit(struct helper *h, const struct pin *p, bool *created)
-{
-	enum limit_verdict v;
-	uint64_t now;
-
-	*created = false;
-	if (!h->limits_on)
-		return true;
-	now = now_ms();
-	v = limit_admit(&h->limit, p->inner, p->gateway, now);
-	if (v == LIMIT_VERIFY) {
-		check_host(h, p, now);
-		v = limit_admit(&h->limit, p->inner, p->gateway, now);
-		if (v == LIMIT_VERIFY)	/* the check failed: stay capped */
-			v = LIMIT_CAPPED;
-	}
-	if (v == LIMIT_KNOWN || v == LIMIT_CREATE) {
-		*created = v == LIMIT_CREATE;
-		return true;
-	}
-	refuse(h, p, v);
-	return false;
-}
-
 static void collect_pins(struct helper *h)
 {
 	struct pin p;
@@ -330,130 +213,12 @@ static void collect_pins(struct helper *h)
 		job->pin_owner = job->pin == h->npins;
 		if (!job->pin_owner)
 			continue;
-		if (!admit(h, &p, &h->created[h->npins])) {
+		if (!caps_admit(h, h->npins, &p)) {
 			job->state = JOB_DONE;
 			continue;
 		}
 		h->pins[h->npins++] = p;
 	}
-}
-
-/* What the kernel made of the pins: the limiter's table follows it. */
-static void settle_limits(struct helper *h)
-{
-	uint64_t now = now_ms();
-	size_t i;
-
-	if (!h->limits_on)
-		return;
-	for (i = 0; i < h->npins; i++) {
-		const struct pin *p = &h->pins[i];
-
-		switch (p->state) {
-		case PIN_ADDED:
-		case PIN_REFRESHED:
-			limit_note(&h->limit, p->inner, p->gateway,
-				   now + h->timeout_ms);
-			break;
-		case PIN_CONFLICT:	/* live, expiry unknown: check soon */
-			limit_note(&h->limit, p->inner, p->gateway, now);
-			break;
-		default:
-			if (h->created[i])
-				limit_forget(&h->limit, p->inner, p->gateway);
-			break;
-		}
-	}
-	h->stats.pin_table = limit_count(&h->limit);
-}
-
-static void note_loaded(const struct nftmap_elem *e, void *data)
-{
-	struct helper *h = data;
-
-	limit_note(&h->limit, e->inner, e->gateway, e->expires_ms);
-}
-
-int helper_limits(struct helper *h, const struct limit_config *c,
-		  const char *table, const char *map)
-{
-	struct timespec ts;
-	int ret;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ret = limit_init(&h->limit, c, ts.tv_nsec ^ ts.tv_sec);
-	if (ret < 0)
-		return ret;
-	h->limits_on = true;
-	h->load_start_ms = now_ms();
-	return mapload_start(&h->load, table, map);
-}
-
-/* The pins read from the map so far join the limiter's table. */
-static void take_loaded(struct helper *h, uint64_t now)
-{
-	uint64_t total;
-	int ret;
-
-	ret = mapload_take(h->load, note_loaded, h, &total);
-	if (ret > 0)
-		return;
-	if (ret < 0)
-		log_warnx("caps: map %s: reading its pins: %s (the caps count the %" PRIu64 " read and those made from now on)",
-			  h->map_name, strerror(-ret), total);
-	else
-		log_info("caps: %" PRIu64 " pins read from map %s in %.1f s",
-			 total, h->map_name, (now - h->load_start_ms) / 1e3);
-	mapload_stop(h->load);
-	h->load = NULL;
-}
-
-/* Once new pins come faster than LIMIT_LOG_LINES a window: one line. */
-static void log_summary(struct helper *h, uint64_t now, bool force)
-{
-	uint64_t n = limit_log_due(&h->limit, now, force);
-
-	if (!n)
-		return;
-	log_info("pin: %" PRIu64 " new pins in the last %d s, %" PRIu64
-		 " not logged one by one, e.g. %s", n, LIMIT_LOG_WINDOW_S,
-		 n - LIMIT_LOG_LINES, h->summary_eg);
-	h->summary_eg[0] = 0;
-}
-
-void helper_summary(struct helper *h)
-{
-	if (h->limits_on)
-		log_summary(h, now_ms(), true);
-}
-
-void helper_tick(struct helper *h)
-{
-	struct nftmap_elem e[CHECK_MAX];
-	struct limit_key k[CHECK_MAX];
-	uint64_t now = now_ms();
-	size_t i, n, round;
-
-	if (!h->limits_on || now < h->next_tick_ms)
-		return;
-	h->next_tick_ms = now + 1000;
-	log_summary(h, now, false);
-	if (h->load)
-		take_loaded(h, now);
-	/* pins past their estimate: expired, or refreshed by the kernel; up
-	 * to SWEEP_ROUNDS full rounds a second keep up with the global rate */
-	for (round = 0; round < SWEEP_ROUNDS; round++) {
-		n = limit_stale(&h->limit, now, k, CHECK_MAX);
-		for (i = 0; i < n; i++)
-			e[i] = (struct nftmap_elem){ .inner = k[i].inner,
-						     .gateway = k[i].gateway };
-		if (n)
-			check_pins(h, e, n, now);
-		if (n < CHECK_MAX)
-			break;
-	}
-	h->stats.pin_table = limit_count(&h->limit);
-	log_flush();
 }
 
 void helper_commit_pins(struct helper *h)
@@ -489,13 +254,8 @@ static void report_pin(struct helper *h, const struct job *job)
 	switch (p->state) {
 	case PIN_ADDED:
 		h->stats.pins_added++;
-		if (h->limits_on && !limit_log_pin(&h->limit, now_ms())) {
-			if (!h->summary_eg[0])
-				snprintf(h->summary_eg, sizeof(h->summary_eg),
-					 "%s -> %s via %s", a.inner, a.gateway,
-					 a.pool);
+		if (!caps_log_pin(h, p))
 			break;
-		}
 		log_info("pin: %s -> %s via %s (IKEv%u %s)", a.inner,
 			 a.gateway, a.pool, job->ike.version,
 			 ike_exchange_str(job->ike.version, job->ike.exchange));
@@ -556,9 +316,8 @@ int helper_run(struct helper *h)
 		lookup_entries(h);
 	collect_pins(h);
 	helper_commit_pins(h);
-	settle_limits(h);
-	if (h->limits_on)
-		log_summary(h, now_ms(), false);
+	caps_settle(h);
+	caps_tick(h);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "ct.h"
+#include "caps.h"
 #include "ike.h"
-#include "limit.h"
 #include "log.h"
 #include "nfqh.h"
 #include "stats.h"
@@ -21,7 +21,6 @@
 struct nlattr;
 struct queue;
 struct nftmap;
-struct mapload;
 
 enum job_state {
 	JOB_DONE,	/* nothing to pin: accept only */
@@ -58,33 +57,15 @@ struct helper {
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
 
-	/* caps on new pins (limit.h) */
-	struct limit limit;
-	bool limits_on;
-	bool *created;		/* per pin: admitted as new in this batch */
-	struct mapload *load;	/* the map's pins, read in the background */
-	uint64_t load_start_ms;
-	uint64_t next_tick_ms;
-	char summary_eg[128];	/* a pin the summary line names */
-	struct ratelimit rl_capped, rl_rate;
+	struct caps caps;	/* caps on new pins */
 };
 
 int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
 
-/*
- * Starts the caps on new pins; the pins the map holds join them as a thread
- * reads them (helper_tick). Until then a host's cap counts the pins known so
- * far. 0 or -errno.
- */
-int helper_limits(struct helper *h, const struct limit_config *c,
-		  const char *table, const char *map);
-
-/* Work due by the clock: the pin summary line, checks of expired pins. */
-void helper_tick(struct helper *h);
-
-/* The pending pin summary line, now (before the counters are logged). */
-void helper_summary(struct helper *h);
+/* A warning that may repeat per packet: at most one line per rl interval. */
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Handles what the queue holds now, at most batch_max packets; how many. */
 int helper_run(struct helper *h);

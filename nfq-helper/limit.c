@@ -17,16 +17,16 @@
 
 /* 16 bytes a pin: the memory target is 32 over the base */
 struct limit_entry {
-	in_addr_t inner;	/* 0: a free entry */
+	in_addr_t inner; /* 0: a free entry */
 	in_addr_t gateway;
-	uint32_t expires_s;	/* estimate, on the caller's clock */
-	uint32_t next;		/* in its chain or the free list; 0 ends */
+	uint32_t expires_s; /* estimate, on the caller's clock */
+	uint32_t next;	    /* in its chain or the free list; 0 ends */
 };
 
 struct limit_host {
 	in_addr_t inner;
-	uint32_t verified_s;	/* +1; 0: never checked */
-	uint64_t tat_us;	/* its bucket: theoretical arrival time */
+	uint32_t verified_s; /* +1; 0: never checked */
+	uint64_t tat_us;     /* its bucket: theoretical arrival time */
 };
 
 static uint32_t slot_of(const struct limit *l, in_addr_t inner, uint32_t bits)
@@ -108,8 +108,7 @@ static uint32_t new_entry(struct limit *l)
 	return ++l->used;
 }
 
-static uint32_t *find(const struct limit *l, in_addr_t inner,
-		      in_addr_t gateway)
+static uint32_t *find(const struct limit *l, in_addr_t inner, in_addr_t gateway)
 {
 	uint32_t *p = &l->heads[slot_of(l, inner, l->bits)];
 
@@ -145,7 +144,8 @@ int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
 		return -ENOMEM;
 	e = entry(l, i);
 	h = slot_of(l, inner, l->bits);
-	*e = (struct limit_entry){ .inner = inner, .gateway = gateway,
+	*e = (struct limit_entry){ .inner = inner,
+				   .gateway = gateway,
 				   .expires_s = secs(expires_ms),
 				   .next = l->heads[h] };
 	l->heads[h] = i;
@@ -248,7 +248,7 @@ enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
 	if (!conforms(l->tat_us, l->cfg.rate, l->cfg.burst, now_us))
 		return LIMIT_RATE;
 	if (limit_note(l, inner, gateway, 0) < 0)
-		return LIMIT_RATE;	/* no memory: refuse, as a rate would */
+		return LIMIT_RATE; /* no memory: refuse, as a rate would */
 	entry(l, *find(l, inner, gateway))->expires_s = PENDING;
 	take(&s->tat_us, l->cfg.host_rate, now_us);
 	take(&l->tat_us, l->cfg.rate, now_us);

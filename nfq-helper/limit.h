@@ -32,20 +32,20 @@
 #define LIMIT_LOG_WINDOW_S 10
 
 struct limit_config {
-	uint32_t host_cap;	/* live pins per inner host; 0: no cap */
-	uint32_t host_rate;	/* new pins per second per inner host; 0: none */
+	uint32_t host_cap;  /* live pins per inner host; 0: no cap */
+	uint32_t host_rate; /* new pins per second per inner host; 0: none */
 	uint32_t host_burst;
-	uint32_t rate;		/* new pins per second in all; 0: none */
+	uint32_t rate; /* new pins per second in all; 0: none */
 	uint32_t burst;
 };
 
 enum limit_verdict {
-	LIMIT_KNOWN,		/* a pin the table holds: a refresh, no limit */
-	LIMIT_CREATE,		/* a new pin, admitted and entered */
-	LIMIT_VERIFY,		/* the host is at its cap, maybe stale: check */
-	LIMIT_CAPPED,		/* the host holds host_cap live pins */
-	LIMIT_HOST_RATE,	/* the host makes new pins too fast */
-	LIMIT_RATE,		/* all hosts together make new pins too fast */
+	LIMIT_KNOWN,	 /* a pin the table holds: a refresh, no limit */
+	LIMIT_CREATE,	 /* a new pin, admitted and entered */
+	LIMIT_VERIFY,	 /* the host is at its cap, maybe stale: check */
+	LIMIT_CAPPED,	 /* the host holds host_cap live pins */
+	LIMIT_HOST_RATE, /* the host makes new pins too fast */
+	LIMIT_RATE,	 /* all hosts together make new pins too fast */
 };
 
 struct limit_key {
@@ -59,13 +59,13 @@ struct limit_host;
 struct limit {
 	struct limit_config cfg;
 	uint32_t seed;
-	struct limit_entry *e;	/* entries, 1-based in chains */
+	struct limit_entry *e; /* entries, 1-based in chains */
 	uint32_t nalloc, used, count, free;
-	uint32_t *heads;	/* chains by inner host */
+	uint32_t *heads; /* chains by inner host */
 	uint32_t bits;
-	struct limit_host *hosts;	/* rate and check state, by hash */
-	uint64_t tat_us;	/* the global bucket */
-	uint32_t cursor;	/* limit_stale()'s scan */
+	struct limit_host *hosts; /* rate and check state, by hash */
+	uint64_t tat_us;	  /* the global bucket */
+	uint32_t cursor;	  /* limit_stale()'s scan */
 	uint64_t log_start_ms, log_pins, log_lines;
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "check.h"
 #include "config.h"
 #include "ct.h"
@@ -73,7 +74,7 @@ static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 	const struct limit_config *c = &cfg->limits;
 	int ret;
 
-	ret = helper_limits(h, c, cfg->table, cfg->map);
+	ret = caps_start(h, c, cfg->table, cfg->map);
 	if (ret < 0)
 		fatalx("caps: %s", strerror(-ret));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
@@ -145,7 +146,7 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 		  const char *metrics)
 {
 	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
-	/* a second: the caps' summary line and checks (helper_tick) */
+	/* a second: the caps' summary line and checks (caps_tick) */
 	struct timespec tick = { .tv_sec = 1 };
 	time_t next = time(NULL) + CONFIG_METRICS_INTERVAL;
 	int n;
@@ -153,7 +154,7 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 	while (!quit) {
 		if (dump_stats) {
 			dump_stats = 0;
-			helper_summary(h);
+			caps_summary(h);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, metrics);
@@ -163,7 +164,7 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 			write_metrics(h, metrics);
 			next = time(NULL) + CONFIG_METRICS_INTERVAL;
 		}
-		helper_tick(h);
+		caps_tick(h);
 		n = ppoll(&pfd, 1, &tick, unblocked);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
 	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
 		n = helper_run(&h);
 	queue_close(h.queue);
-	helper_summary(&h);
+	caps_summary(&h);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",

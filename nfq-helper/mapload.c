@@ -20,8 +20,8 @@ struct mapload {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	struct nftmap *m;
-	struct block *filling;		/* the thread's own */
-	struct block *ready, **tail;	/* handed over, in order */
+	struct block *filling;	     /* the thread's own */
+	struct block *ready, **tail; /* handed over, in order */
 	uint64_t read;
 	bool done;
 	int err;
@@ -55,7 +55,7 @@ static void add(const struct nftmap_elem *e, void *data)
 	if (!ml->filling) {
 		ml->filling = calloc(1, sizeof(*ml->filling));
 		if (!ml->filling)
-			return;	/* no memory: this pin stays unknown */
+			return; /* no memory: this pin stays unknown */
 	}
 	to = &ml->filling->e[ml->filling->n++];
 	*to = *e;

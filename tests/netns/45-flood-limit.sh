@@ -14,21 +14,8 @@ ip netns exec "$gw" "$IKEPEER" gateway -F -a "$GW_ADDR" >"$WORK/flooder.log" 2>&
 FLOOD_PID=$!
 PIDS+=($FLOOD_PID)
 busywait 5000 grep -qs '^ready' "$WORK/flooder.log" || fail "flooder"
-ip netns exec "$nat" nft -f - <<NFT || fail "counting table"
-table ip nfqh_count {
-	counter flood_in { }
-	counter flood_out { }
-	chain in {
-		type filter hook prerouting priority raw; policy accept;
-		ip saddr $GW_ADDR udp sport 500 counter name flood_in
-	}
-	chain out {
-		type filter hook postrouting priority srcnat + 10; policy accept;
-		ip saddr $GW_ADDR udp sport 500 counter name flood_out
-	}
-}
-NFT
-count() { ip netns exec "$nat" nft list counter ip nfqh_count "$1" | awk '/packets/ { print $2 }'; }
+count_answers "$nat" "$GW_ADDR" || fail "counting table"
+count() { answers "$nat" "$1"; }
 nft_over() { ip netns exec "$nat" nft list counter ip natt_pin flood_passed | awk '/packets/ { print $2 }'; }
 xt_over() {
 	ip netns exec "$nat" iptables-nft -t mangle -L NATT_PIN -v -x -n |
@@ -43,14 +30,14 @@ flood() {
 	start=$(date +%s)
 	ip netns exec "$sub" "$IKEPEER" client -g "$GW_ADDR" -f "$3" -n 1 -t 1000 -r 1 \
 		>"$WORK/flooded" 2>&1
-	enough() { [ "$(count flood_in)" -ge 50000 ]; }
-	busywait 30000 enough || fail "$way: no flood ($(count flood_in))"
+	enough() { [ "$(count in)" -ge 50000 ]; }
+	busywait 30000 enough || fail "$way: no flood ($(count in))"
 	kill -TERM "$FLOOD_PID"
 	wait "$FLOOD_PID"
 	secs=$(($(date +%s) - start))
-	same() { [ "$(count flood_in)" = "$(count flood_out)" ]; }
-	busywait 5000 same || fail "$way: $(count flood_in) in, $(count flood_out) out"
-	in=$(count flood_in)
+	same() { [ "$(count in)" = "$(count out)" ]; }
+	busywait 5000 same || fail "$way: $(count in) in, $(count out) out"
+	in=$(count in)
 	over=$($2)
 	echo "$way: $in answers on one flow in ${secs} s, all passed the NAT; $over over the limit (20/s, burst 64)"
 	[ $((in - over)) -ge 64 ] && [ "$over" -ge $((in - 64 - 20 * (secs + 2))) ] ||

@@ -24,22 +24,9 @@ ip netns exec "$gw" "$IKEPEER" gateway -s -a "$(gw_private 0)" >"$WORK/gw.log" 2
 PIDS+=($!)
 busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 # the flood's packets on their way into and out of the NAT
-ip netns exec "$cgn" nft -f - <<NFT || fail "counting table"
-table ip nfqh_count {
-	counter flood_in { }
-	counter flood_out { }
-	chain in {
-		type filter hook prerouting priority raw; policy accept;
-		ip saddr $FLOODER udp sport 500 counter name flood_in
-	}
-	chain out {
-		type filter hook postrouting priority srcnat + 10; policy accept;
-		ip saddr $FLOODER udp sport 500 counter name flood_out
-	}
-}
-NFT
+count_answers "$cgn" "$FLOODER" || fail "counting table"
 pin_on -M "$WORK/metrics.prom"
-count() { ip netns exec "$cgn" nft list counter ip nfqh_count "$1" | awk '/packets/ { print $2 }'; }
+count() { answers "$cgn" "$1"; }
 # answers over the flood limit: nft's counter, or the fallback's hashlimit rules
 over_limit() {
 	if native_queue "$cgn"; then
@@ -64,7 +51,7 @@ phase() {
 	start=$(date +%s)
 	ip netns exec "$sub" "$IKEPEER" client -g "$FLOODER" -f "$1" -n 1 -t 1000 -r 1 \
 		>"$WORK/flooded" 2>&1
-	busywait 10000 flowing || fail "no flood: $(count flood_in) packets"
+	busywait 10000 flowing || fail "no flood: $(count in) packets"
 	for ((j = 0; j < CLIENTS; j++)); do
 		ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" -f "$2$((1 + j * per))" \
 			-n "$per" -t 300 -r 3 >"$WORK/client$j" &
@@ -76,8 +63,8 @@ phase() {
 	secs=$(($(date +%s) - start))
 	sent=$(sed -n 's/^flooded //p' "$WORK/flooder.log")
 	# every packet of the flood leaves the NAT (the queue's held ones too)
-	busywait 10000 passed || fail "flood: $(count flood_in) in, $(count flood_out) out of the NAT"
-	in=$(count flood_in)
+	busywait 10000 passed || fail "flood: $(count in) in, $(count out) out of the NAT"
+	in=$(count in)
 	over=$(over_limit)
 	up=$(cat "$WORK"/client* | grep -c ' ok ')
 	pinned=$(ip netns exec "$cgn" nft list map ip natt_pin pins |
@@ -93,8 +80,8 @@ phase() {
 	echo "meanwhile ($secs s): $up of $SUBSCRIBERS subscribers' tunnels up through a strict gateway, $pinned pinned"
 	overruns0=$overruns queued0=$queued
 }
-flowing() { [ "$(count flood_in)" -ge 10000 ]; }
-passed() { [ "$(count flood_in)" = "$(count flood_out)" ]; }
+flowing() { [ "$(count in)" -ge 10000 ]; }
+passed() { [ "$(count in)" = "$(count out)" ]; }
 overruns0=0 queued0=0
 
 echo "with the flood limit:"

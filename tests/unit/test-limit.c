@@ -12,26 +12,27 @@ static in_addr_t addr(uint32_t host_order)
 	return htonl(host_order);
 }
 
-static const in_addr_t sub = 0x0a014064;	/* 100.64.1.10, any order */
+static const in_addr_t sub = 0x0a014064; /* 100.64.1.10, any order */
 
 static in_addr_t gw(uint32_t i)
 {
-	return addr(0xcb007100 + i);	/* 203.0.113.i */
+	return addr(0xcb007100 + i); /* 203.0.113.i */
 }
 
 static void start(struct limit *l, uint32_t cap, uint32_t host_rate,
 		  uint32_t host_burst, uint32_t rate, uint32_t burst)
 {
-	struct limit_config c = { .host_cap = cap, .host_rate = host_rate,
-				  .host_burst = host_burst, .rate = rate,
+	struct limit_config c = { .host_cap = cap,
+				  .host_rate = host_rate,
+				  .host_burst = host_burst,
+				  .rate = rate,
 				  .burst = burst };
 
 	CHECK(limit_init(l, &c, 12345) == 0);
 }
 
 /* n new pins for sub at now, each written and noted */
-static uint32_t fill(struct limit *l, uint32_t first, uint32_t n,
-		     uint64_t now)
+static uint32_t fill(struct limit *l, uint32_t first, uint32_t n, uint64_t now)
 {
 	uint32_t i, made = 0;
 
@@ -156,7 +157,7 @@ static void test_stale(void)
 	limit_note(&l, sub, gw(1), 10000);
 	limit_note(&l, sub, gw(2), 20000);
 	limit_note(&l, sub + 1, gw(1), 10000);
-	CHECK(limit_admit(&l, sub, gw(3), 0) == LIMIT_CREATE);	/* pending */
+	CHECK(limit_admit(&l, sub, gw(3), 0) == LIMIT_CREATE); /* pending */
 	CHECK(limit_stale(&l, 9999, k, 16) == 0);
 	n = limit_stale(&l, 15000, k, 16);
 	CHECK(n == 2);
@@ -214,7 +215,8 @@ static void test_log_summary(void)
 		lines += limit_log_pin(&l, 30000 + i);
 	CHECK(lines == LIMIT_LOG_LINES);
 	CHECK(limit_log_due(&l, 30000 + 9999, false) == 0);
-	CHECK(limit_log_due(&l, 30000 + LIMIT_LOG_WINDOW_S * 1000, false) == 1234);
+	CHECK(limit_log_due(&l, 30000 + LIMIT_LOG_WINDOW_S * 1000, false) ==
+	      1234);
 	CHECK(limit_log_due(&l, 90000, false) == 0);
 	CHECK(limit_log_pin(&l, 90000));
 	/* forced (SIGUSR1, exit): only when some went unlogged */
