@@ -317,7 +317,6 @@ int helper_run(struct helper *h)
 	collect_pins(h);
 	helper_commit_pins(h);
 	caps_settle(h);
-	caps_tick(h);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ct.h"
 #include "caps.h"
+#include "ct.h"
 #include "ike.h"
 #include "log.h"
 #include "nfqh.h"

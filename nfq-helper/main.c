@@ -146,7 +146,8 @@ static void serve(struct helper *h, const sigset_t *unblocked,
 		  const char *metrics)
 {
 	struct pollfd pfd = { .fd = queue_fd(h->queue), .events = POLLIN };
-	/* a second: the caps' summary line and checks (caps_tick) */
+	/* a second at most between two caps_tick(): the summary line, the
+	 * caps' reads, none while a batch is held */
 	struct timespec tick = { .tv_sec = 1 };
 	time_t next = time(NULL) + CONFIG_METRICS_INTERVAL;
 	int n;
