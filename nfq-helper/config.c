@@ -18,6 +18,7 @@ static const char usage_text[] =
 	"usage: nfq-helper [-hsVv] [-b packets] [-M file] [-m map] [-q queue]\n"
 	"                  [-T timeout] [-t table] [--no-restore]\n"
 	"                  [--ruleset file] [--loader path] [--watch-interval s]\n"
+	"                  [--host-pins NUM] [--host-rate R[/B]] [--pin-rate R[/B]]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
 	"       nfq-helper --explain INNER [GATEWAY] [-m map] [-t table]\n"
@@ -37,6 +38,13 @@ static const char usage_text[] =
 	"      --watch-interval S  look for the ruleset every S seconds instead\n"
 	"                      of listening to nf_tables events (which make\n"
 	"                      every pin write cost more)\n"
+	"      --host-pins NUM live pins per inner host at most (default 32)\n"
+	"      --host-rate R[/B]\n"
+	"                      new pins a second per inner host, B at once\n"
+	"                      (default 1/32)\n"
+	"      --pin-rate R[/B]\n"
+	"                      new pins a second in all (default 10000/20000);\n"
+	"                      0 for any of the three: no limit\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
 	"      --explain INNER [GATEWAY]\n"
@@ -57,10 +65,16 @@ void config_defaults(struct nfqh_config *c)
 	c->restore = true;
 	c->ruleset = CONFIG_RULESET_DEFAULT;
 	c->loader = CONFIG_LOADER_DEFAULT;
+	c->limits = (struct limit_config){
+		.host_cap = CONFIG_HOST_CAP, .host_rate = CONFIG_HOST_RATE,
+		.host_burst = CONFIG_HOST_BURST, .rate = CONFIG_PIN_RATE,
+		.burst = CONFIG_PIN_BURST,
+	};
 }
 
 /* long options without a letter */
-enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE, OPT_WATCH_INTERVAL };
+enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE, OPT_WATCH_INTERVAL,
+       OPT_HOST_PINS, OPT_HOST_RATE, OPT_PIN_RATE };
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
@@ -102,6 +116,47 @@ bool config_parse_duration(const char *s, uint64_t *ms)
 	return true;
 }
 
+bool config_parse_rate(const char *s, uint32_t *rate, uint32_t *burst)
+{
+	unsigned long r, b;
+	char buf[32], *slash;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = 0;
+	if (!parse_uint(buf, CONFIG_RATE_MAX, &r))
+		return false;
+	b = r;
+	if (slash && (!parse_uint(slash, CONFIG_RATE_MAX, &b) || !b))
+		return false;
+	*rate = r;
+	*burst = b ? b : 1;
+	return true;
+}
+
+/* The caps' options, kept apart: --host-pins, --host-rate, --pin-rate. */
+static bool parse_limit(struct limit_config *l, int ch, const char *arg,
+			char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (ch == 'P' && parse_uint(arg, CONFIG_RATE_MAX, &v)) {
+		l->host_cap = v;
+		return true;
+	}
+	if (ch == 'H' && config_parse_rate(arg, &l->host_rate, &l->host_burst))
+		return true;
+	if (ch == 'R' && config_parse_rate(arg, &l->rate, &l->burst))
+		return true;
+	snprintf(err, errlen, ch == 'P' ? "invalid --host-pins `%s' (0-%d)" :
+		 "invalid rate `%s' (RATE or RATE/BURST, 0-%d; 0: no limit)",
+		 arg, CONFIG_RATE_MAX);
+	return false;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -124,6 +179,9 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 		{ "loader", required_argument, NULL, OPT_LOADER },
 		{ "no-restore", no_argument, NULL, OPT_NO_RESTORE },
 		{ "watch-interval", required_argument, NULL, OPT_WATCH_INTERVAL },
+		{ "host-pins", required_argument, NULL, 'P' },
+		{ "host-rate", required_argument, NULL, 'H' },
+		{ "pin-rate", required_argument, NULL, 'R' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "explain", required_argument, NULL, 'E' },
@@ -197,6 +255,12 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				return CONFIG_ERROR;
 			}
 			c->watch_interval = v;
+			break;
+		case 'P':
+		case 'H':
+		case 'R':
+			if (!parse_limit(&c->limits, ch, optarg, err, errlen))
+				return CONFIG_ERROR;
 			break;
 		case 'C':
 			c->mode = MODE_CHECK;

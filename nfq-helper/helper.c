@@ -13,6 +13,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 
+#include "caps.h"
 #include "helper.h"
 #include "nftmap.h"
 #include "packet.h"
@@ -59,6 +60,7 @@ void helper_free(struct helper *h)
 	free(h->found_err);
 	h->found = NULL;
 	h->found_err = NULL;
+	caps_free(&h->caps);
 	h->jobs = NULL;
 	h->queries = NULL;
 	h->pins = NULL;
@@ -118,10 +120,7 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 	}
 }
 
-static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 {
 	unsigned long suppressed;
 	char line[512];
@@ -319,7 +318,18 @@ static bool create_pins(struct helper *h, uint64_t now, bool *full)
 	return true;
 }
 
-void helper_commit_pins(struct helper *h)
+/* The caps decide on pins the look-up found absent, never on live ones. */
+static void admit_creates(struct helper *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->npins; i++)
+		if (h->pins[i].state == PIN_TRY_CREATE &&
+		    !caps_admit(h, i, &h->pins[i]))
+			h->pins[i].state = PIN_REFUSED;
+}
+
+static void commit_pins(struct helper *h, bool admit)
 {
 	uint64_t now = now_ms();
 	bool full = false;
@@ -328,6 +338,8 @@ void helper_commit_pins(struct helper *h)
 	pin_mark_repeats(h->pins, h->npins);
 	for (round = 0; round < PIN_MAX_ROUNDS; round++) {
 		look_up_pins(h);
+		if (admit && round == 0)
+			admit_creates(h);
 		if (!create_pins(h, now, &full))
 			break;
 	}
@@ -338,12 +350,19 @@ void helper_commit_pins(struct helper *h)
 	pin_share_outcomes(h->pins, h->npins);
 }
 
+void helper_commit_pins(struct helper *h)
+{
+	commit_pins(h, false);
+}
+
 void helper_read_kernel_counters(struct helper *h)
 {
 	uint64_t n;
 
 	if (h->map && nftmap_counter(h->map, "refreshes", &n) == 0)
 		h->stats.kernel_refreshes = n;
+	if (h->map && nftmap_counter(h->map, "flood_passed", &n) == 0)
+		h->stats.flood_passed = n;
 }
 
 static void report_pin(struct helper *h, const struct job *job)
@@ -355,6 +374,8 @@ static void report_pin(struct helper *h, const struct job *job)
 	switch (p->state) {
 	case PIN_ADDED:
 		h->stats.pins_added++;
+		if (!caps_log_pin(h, p))
+			break;
 		log_info("pin: %s -> %s via %s (IKEv%u %s)", a.inner,
 			 a.gateway, a.pool, job->ike.version,
 			 ike_exchange_str(job->ike.version, job->ike.exchange));
@@ -365,6 +386,8 @@ static void report_pin(struct helper *h, const struct job *job)
 		h->stats.pins_present++;
 		log_debug("pin: %s -> %s via %s already pinned", a.inner,
 			  a.gateway, a.pool);
+		break;
+	case PIN_REFUSED:	/* counted and warned about by the caps */
 		break;
 	case PIN_CONFLICT:
 		h->stats.pin_conflicts++;
@@ -416,7 +439,8 @@ int helper_run(struct helper *h)
 	if (h->ct)
 		lookup_entries(h);
 	collect_pins(h);
-	helper_commit_pins(h);
+	commit_pins(h, true);
+	caps_settle(h);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);

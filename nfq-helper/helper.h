@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "caps.h"
 #include "ct.h"
 #include "ike.h"
 #include "log.h"
@@ -60,10 +61,16 @@ struct helper {
 	struct pin_backoff backoff;	/* creates held while map is full */
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
+
+	struct caps caps;	/* caps on new pins */
 };
 
 int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
+
+/* A warning that may repeat per packet: at most one line per rl interval. */
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Handles what the queue holds now, at most batch_max packets; how many. */
 int helper_run(struct helper *h);
@@ -77,11 +84,13 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
  * repeats of a key resolved here, one look-up round trip, one exclusive
  * create of what is absent (none while the map is full), until each pin is
  * added, present, or given up (conflict, map full, error); PIN_MAX_ROUNDS
- * at most. Counts transactions and failed ones.
+ * at most. Counts transactions and failed ones. The caps on new pins are
+ * not applied here (a rebuild restores live tunnels); the live path of
+ * helper_run() applies them to the pins the look-up found absent.
  */
 void helper_commit_pins(struct helper *h);
 
-/* Reads the kernel's refresh counter into h->stats (0 if it is absent). */
+/* Reads the ruleset's counters (refreshes, flood_passed) into h->stats. */
 void helper_read_kernel_counters(struct helper *h);
 
 #endif

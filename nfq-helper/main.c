@@ -12,6 +12,7 @@
 
 #include <linux/netfilter/nf_tables.h>
 
+#include "caps.h"
 #include "check.h"
 #include "config.h"
 #include "explain.h"
@@ -155,6 +156,20 @@ static void reload(struct helper *h, const struct nfqh_config *cfg)
 	rebuild_run(h, &rebuilt);
 }
 
+static void start_limits(struct helper *h, const struct nfqh_config *cfg)
+{
+	const struct limit_config *c = &cfg->limits;
+	int ret;
+
+	ret = caps_start(h, c, cfg->table, cfg->map);
+	if (ret < 0)
+		fatalx("caps: %s", strerror(-ret));
+	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
+		 "/s per host (burst %" PRIu32 "), %" PRIu32 "/s in all (burst %"
+		 PRIu32 "), 0 meaning none; the map's pins are read in the background",
+		 c->host_cap, c->host_rate, c->host_burst, c->rate, c->burst);
+}
+
 static void open_queue(struct helper *h, const struct nfqh_config *cfg)
 {
 	bool ct_attached;
@@ -285,7 +300,9 @@ static int run_schedule(struct helper *h, struct schedule *s,
 			timeout = VERDICT_RETRY_MS;
 	}
 	timeout = timeout_to(s->metrics, now, timeout);
-	return timeout_to(s->watchdog, now, timeout);
+	timeout = timeout_to(s->watchdog, now, timeout);
+	/* the caps' summary line and reads of expired estimates */
+	return timeout < 0 || timeout > CAPS_TICK_MS ? CAPS_TICK_MS : timeout;
 }
 
 /*
@@ -315,6 +332,7 @@ static void serve(struct helper *h, struct watch *w,
 		if (dump_stats) {
 			dump_stats = 0;
 			helper_read_kernel_counters(h);
+			caps_summary(h);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, cfg->metrics);
@@ -325,6 +343,7 @@ static void serve(struct helper *h, struct watch *w,
 			reload(h, cfg);
 			log_flush();
 		}
+		caps_tick(h);
 		timeout = run_schedule(h, &sched, cfg->metrics);
 		log_flush();	/* what the schedule logged, before we sleep */
 		ts.tv_sec = timeout / 1000;
@@ -424,6 +443,8 @@ int main(int argc, char **argv)
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 	drop_privileges();
+	/* after the drop: its reader thread must not keep more than we do */
+	start_limits(&h, &cfg);
 
 	log_flush();
 	/* after binding: IKE answers meanwhile are pinned, not bypassed */
@@ -437,6 +458,7 @@ int main(int argc, char **argv)
 	notify("STOPPING=1");
 	stop(&h, cfg.queue_num);
 	helper_read_kernel_counters(&h);
+	caps_summary(&h);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",

@@ -21,6 +21,7 @@ enum pin_state {
 	PIN_CONFLICT,	/* live pin to another pool address: kept */
 	PIN_MAP_FULL,
 	PIN_FAILED,
+	PIN_REFUSED,	/* absent, and the caps refused a new pin */
 	PIN_REPEAT,	/* an earlier pin of the batch has the same key and
 			 * address: it shares that one's outcome */
 };

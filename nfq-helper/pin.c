@@ -142,6 +142,8 @@ const char *pin_state_str(enum pin_state s)
 		return "map full";
 	case PIN_FAILED:
 		return "failed";
+	case PIN_REFUSED:
+		return "refused by the caps";
 	case PIN_REPEAT:
 		return "repeat";
 	}

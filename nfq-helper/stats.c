@@ -66,12 +66,14 @@ void stats_log(const struct nfqh_stats *s)
 		 s->packets, s->verdicts, s->ike_ok, s->ike_rejected,
 		 s->not_ike, s->esp, s->keepalives);
 	log_info("stats: pins added %" PRIu64 ", already pinned %" PRIu64
-		 ", refreshed in the kernel %" PRIu64 ", conflicts %" PRIu64 ", map full %" PRIu64
-		 ", map errors %" PRIu64 ", ct misses %" PRIu64
-		 ", ct errors %" PRIu64,
+		 ", refreshed in the kernel %" PRIu64 ", conflicts %" PRIu64
+		 ", map full %" PRIu64 ", map errors %" PRIu64
+		 ", capped %" PRIu64 ", rate limited %" PRIu64
+		 ", ct misses %" PRIu64 ", ct errors %" PRIu64,
 		 s->pins_added, s->pins_present, s->kernel_refreshes,
-		 s->pin_conflicts,
-		 s->map_full, s->map_errors, s->ct_miss, s->ct_errors);
+		 s->pin_conflicts, s->map_full, s->map_errors, s->pins_capped,
+		 s->pins_rate_host + s->pins_rate_all, s->ct_miss,
+		 s->ct_errors);
 	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
 		 ", transactions %" PRIu64 ", failed %" PRIu64
 		 ", queue overruns %" PRIu64 ", verdict errors %" PRIu64
@@ -164,12 +166,26 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "pins_total", NULL, "{outcome=\"rebuilt\"}", s->pins_rebuilt);
 	counter(f, "heals_total", "Split NAT-T flows whose conntrack entry a rebuild deleted.",
 		NULL, s->heals);
+	counter(f, "pins_total", NULL, "{outcome=\"capped\"}", s->pins_capped);
+	counter(f, "pins_total", NULL, "{outcome=\"rate_limited\"}",
+		s->pins_rate_host + s->pins_rate_all);
+	counter(f, "pins_rate_limited_total", "New pins refused by a rate, by scope.",
+		"{scope=\"host\"}", s->pins_rate_host);
+	counter(f, "pins_rate_limited_total", NULL, "{scope=\"all\"}", s->pins_rate_all);
+	counter(f, "pin_checks_total", "Reads of pins in the kernel (a host at its cap, expired estimates).",
+		NULL, s->pin_checks);
+	fprintf(f, "# HELP nfq_helper_pins_known Pins the daemon's table holds (for the caps).\n"
+		   "# TYPE nfq_helper_pins_known gauge\nnfq_helper_pins_known %" PRIu64 "\n",
+		s->pin_table);
 	counter(f, "transactions_total", "nftables transactions sent.", NULL, s->transactions);
 	counter(f, "transactions_failed_total", "nftables transactions the kernel aborted.",
 		NULL, s->transactions_failed);
 	counter(f, "kernel_refreshes_total",
 		"Answers that refreshed a live pin in the kernel, never queued (counter refreshes).",
 		NULL, s->kernel_refreshes);
+	counter(f, "flood_passed_total",
+		"Answers over the ruleset's flood limit per flow, passed unpinned, never queued (counter flood_passed).",
+		NULL, s->flood_passed);
 	counter(f, "batches_total", "Wakeups that took packets.", NULL, s->batches);
 	counter(f, "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",
 		NULL, s->overruns);

@@ -31,9 +31,15 @@ struct nfqh_stats {
 	uint64_t map_errors;
 	uint64_t pins_rebuilt;	/* written by rebuilds from conntrack */
 	uint64_t heals;		/* split NAT-T flows deleted by rebuilds */
+	uint64_t pins_capped;	/* new pins refused: the inner host's cap */
+	uint64_t pins_rate_host;	/* refused: the host's new-pin rate */
+	uint64_t pins_rate_all;	/* refused: the global new-pin rate */
+	uint64_t pin_checks;	/* kernel reads of pins (GETSETELEM rounds) */
+	uint64_t pin_table;	/* gauge: pins the limiter knows of */
 	uint64_t transactions;
 	uint64_t transactions_failed;	/* aborted by the kernel */
 	uint64_t kernel_refreshes;	/* natt-pin.nft's counter refreshes */
+	uint64_t flood_passed;	/* its counter flood_passed: over the limit */
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
 	uint64_t verdict_errors;	/* verdicts refused, sent again */
 	uint64_t batches;

@@ -121,3 +121,26 @@ floated_pairs() {
 	     $1 == "rx" && $2 == 4500 && !($5 in f) { f[$5] = $3 }
 	     END { for (c in a) if (c in f) print a[c], f[c] }' "$1"
 }
+
+# count_answers NS SRC: counts UDP from SRC port 500 on its way into NS
+# (prerouting, raw) and out of it (postrouting, after NAT), in counters
+# answers_in and answers_out of table ip nfqh_count; answers NS in|out reads
+count_answers() {
+	ip netns exec "$1" nft -f - <<NFT
+table ip nfqh_count {
+	counter answers_in { }
+	counter answers_out { }
+	chain in {
+		type filter hook prerouting priority raw; policy accept;
+		ip saddr $2 udp sport 500 counter name answers_in
+	}
+	chain out {
+		type filter hook postrouting priority srcnat + 10; policy accept;
+		ip saddr $2 udp sport 500 counter name answers_out
+	}
+}
+NFT
+}
+answers() {
+	ip netns exec "$1" nft list counter ip nfqh_count "answers_$2" | awk '/packets/ { print $2 }'
+}

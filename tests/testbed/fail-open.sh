@@ -30,11 +30,13 @@ for ((j = 0; j < LOAD; j++)); do
 	clients+=($!)
 done
 # once the helper is busy: a third of the pins made
-busywait 20000 sh -c "[ \$(grep -c '^pin:' '$WORK/helper.log') -ge $((LOAD * EACH / 3)) ]" ||
+npins() { ip netns exec "$cgn" nft list map ip natt_pin pins | grep -o '100\.64\.[0-9.]* \. ' | wc -l; }
+busy() { [ "$(npins)" -ge $((LOAD * EACH / 3)) ]; }
+busywait 20000 busy ||
 	fail "load did not start"
 kill -9 "$HELPER_PID"
 wait "$HELPER_PID" 2>/dev/null
-pins_at_kill=$(grep -c '^pin:' "$WORK/helper.log")
+pins_at_kill=$(npins)
 failed=0
 for p in "${clients[@]}"; do wait "$p" || failed=$((failed + 1)); done
 total=$((LOAD * EACH))

@@ -12,6 +12,10 @@
  *     SPIs, bad length, version, exchange). -e: after each 4500 answer, an
  *     ESP packet and a NAT-T keepalive too. -H N: answers on 500 wait, N
  *     at a time, until N initiators have spoken (simultaneous starts).
+ *     -F: flood, a server that cooperates with a subscriber: after the
+ *     first answer on 500, copies of it with a zero responder SPI (never
+ *     a pin, so each would be queued) go to that flow again and again
+ *     until SIGTERM, which prints "flooded N".
  *   ikepeer forge -g TARGET -f SOURCE -p PORT [-n N]
  *     N well-formed IKE answers (random cookies) from SOURCE:500 to
  *     TARGET:PORT: replies for flows that do not exist.
@@ -23,7 +27,8 @@
  *     IKE_AUTH on 4500. Each message is sent up to TRIES times (3), MS
  *     apart (1000). -k: then DPDS informational exchanges on 4500, one
  *     every -i MS. -G: attempt i goes to GATEWAY + i % GATEWAYS. -w: waits
- *     MS between the answer on 500 and the float to 4500.
+ *     MS between the answer on 500 and the float to 4500. -1: every
+ *     attempt from FIRST_SOURCE (one subscriber, many gateways).
  *     Prints "attempt N SOURCE ok|fail ICOOKIE retransmits R".
  *   ikepeer udp -g GATEWAY -f SOURCE -p PORT [-n FLOWS]
  *     one datagram per flow, each from a new source port: plain traffic.
@@ -37,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,6 +72,7 @@ struct gw_opts {
 	bool hostile;	/* -x */
 	bool extras;	/* -e */
 	int hold;	/* -H: first answers held until this many SAs wait */
+	bool flood;	/* -F */
 };
 
 static struct gw_opts opt;
@@ -80,6 +87,16 @@ struct held {
 
 static struct held held[64];
 static int nheld;
+
+/* -F: the answer sent again and again, once there is one */
+static struct held flood;
+static unsigned long flooded;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
 
 /*
  * Receives with the local address the datagram went to, and answers from
@@ -174,9 +191,11 @@ static void gateway_rx(int fd, bool natt)
 		return;
 	hex(buf + off, ich);
 	hex(buf + off + 8, rch);
-	printf("rx %d %s %u %s %s %u %s\n", natt ? 4500 : 500,
+	/* inet_ntoa's buffer is static: one call per printf */
+	printf("rx %d %s %u %s %s %u ", natt ? 4500 : 500,
 	       inet_ntoa(from.sin_addr), ntohs(from.sin_port), ich, rch,
-	       buf[off + 18], inet_ntoa(self));
+	       buf[off + 18]);
+	printf("%s\n", inet_ntoa(self));
 	fflush(stdout);
 
 	sa = find_sa(buf + off);
@@ -208,6 +227,12 @@ static void gateway_rx(int fd, bool natt)
 		return;
 	}
 	send_from(fd, out, n, &from, self);
+	if (!natt && opt.flood && !flood.len) {
+		flood = (struct held){ .fd = fd, .to = from, .self = self,
+				       .len = n };
+		memcpy(flood.buf, out, n);
+		memset(flood.buf + 8, 0, 8);
+	}
 	if (natt && opt.extras) {
 		/* what must never reach the helper: ESP and a keepalive */
 		send_from(fd, esp, sizeof(esp), &from, self);
@@ -221,8 +246,12 @@ static int gateway(int argc, char **argv)
 	struct pollfd pfd[2];
 	int c, one = 1;
 
-	while ((c = getopt(argc, argv, "sxeH:a:")) != -1) {
+	while ((c = getopt(argc, argv, "sxeFH:a:")) != -1) {
 		switch (c) {
+		case 'F':
+			opt.flood = true;
+			signal(SIGTERM, on_term);
+			break;
 		case 's':
 			opt.strict = true;
 			break;
@@ -252,14 +281,19 @@ static int gateway(int argc, char **argv)
 
 	printf("ready\n");
 	fflush(stdout);
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+	while (!stop) {
+		if (poll(pfd, 2, flood.len ? 0 : -1) < 0 && errno != EINTR)
 			return 1;
 		if (pfd[0].revents & POLLIN)
 			gateway_rx(pfd[0].fd, false);
 		if (pfd[1].revents & POLLIN)
 			gateway_rx(pfd[1].fd, true);
+		for (int i = 0; flood.len && i < 64; i++, flooded++)
+			send_from(flood.fd, flood.buf, flood.len, &flood.to,
+				  flood.self);
 	}
+	printf("flooded %lu\n", flooded);
+	return 0;
 }
 
 static int tries = 3, wait_ms = 1000, retransmits;
@@ -335,13 +369,17 @@ static int client(int argc, char **argv)
 {
 	struct in_addr gw = { 0 }, src = { 0 };
 	int n = 1, version = 1, c, failed = 0, gateways = 1;
+	bool one = false;
 	uint8_t ic[8];
 	char ich[17];
 
-	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:w:")) != -1) {
+	while ((c = getopt(argc, argv, "g:f:n:2t:r:k:i:G:w:1")) != -1) {
 		switch (c) {
 		case 'w':
 			float_wait_ms = atoi(optarg);
+			break;
+		case '1':
+			one = true;
 			break;
 		case 'k':
 			dpd_count = atoi(optarg);
@@ -389,7 +427,8 @@ static int client(int argc, char **argv)
 		       retransmits - before);
 		fflush(stdout);
 		failed += !ok;
-		src.s_addr = htonl(ntohl(src.s_addr) + 1);
+		if (!one)
+			src.s_addr = htonl(ntohl(src.s_addr) + 1);
 	}
 	return failed ? 1 : 0;
 }

@@ -89,6 +89,35 @@ static void test_errors(void)
 	CHECK(parse(&c, err, 2, extra) == CONFIG_ERROR && strstr(err, "stray"));
 }
 
+static void test_limits(void)
+{
+	char *def[] = { "nfq-helper", NULL };
+	char *set[] = { "nfq-helper", "--host-pins", "8", "--host-rate",
+			"2/16", "--pin-rate", "500", NULL };
+	char *off[] = { "nfq-helper", "--host-pins", "0", "--host-rate", "0",
+			"--pin-rate", "0", NULL };
+	char *bad[] = { "nfq-helper", "--host-rate", "2/0", NULL };
+	char *bad2[] = { "nfq-helper", "--pin-rate", "fast", NULL };
+	char *bad3[] = { "nfq-helper", "--host-pins", "-1", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 1, def) == CONFIG_RUN);
+	CHECK(c.limits.host_cap == 32 && c.limits.host_rate == 1 &&
+	      c.limits.host_burst == 32);
+	CHECK(c.limits.rate == 10000 && c.limits.burst == 20000);
+	CHECK(parse(&c, err, 7, set) == CONFIG_RUN);
+	CHECK(c.limits.host_cap == 8 && c.limits.host_rate == 2 &&
+	      c.limits.host_burst == 16);
+	CHECK(c.limits.rate == 500 && c.limits.burst == 500);
+	CHECK(parse(&c, err, 7, off) == CONFIG_RUN);
+	CHECK(!c.limits.host_cap && !c.limits.host_rate && !c.limits.rate);
+	CHECK(parse(&c, err, 3, bad) == CONFIG_ERROR && strstr(err, "`2/0'"));
+	CHECK(parse(&c, err, 3, bad2) == CONFIG_ERROR && strstr(err, "`fast'"));
+	CHECK(parse(&c, err, 3, bad3) == CONFIG_ERROR &&
+	      strstr(err, "--host-pins `-1'"));
+}
+
 static void test_duration(void)
 {
 	uint64_t ms;
@@ -139,6 +168,7 @@ int main(void)
 	RUN(test_restore);
 	RUN(test_values);
 	RUN(test_errors);
+	RUN(test_limits);
 	RUN(test_duration);
 	RUN(test_explain);
 	return CHECK_DONE();

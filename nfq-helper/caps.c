@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The caps on new pins at work: limit.c's decisions and the reads they need. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "caps.h"
+#include "helper.h"
+#include "mapload.h"
+#include "nftmap.h"
+
+static void addrs(const struct pin *p, char a[3][INET_ADDRSTRLEN])
+{
+	inet_ntop(AF_INET, &p->inner, a[0], INET_ADDRSTRLEN);
+	inet_ntop(AF_INET, &p->gateway, a[1], INET_ADDRSTRLEN);
+	inet_ntop(AF_INET, &p->pool, a[2], INET_ADDRSTRLEN);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* at most this many pins read from the kernel in one round */
+#define CHECK_MAX 1024
+/* rounds of expired estimates read back per second, at most */
+#define SWEEP_ROUNDS 16
+
+/*
+ * Reads e[0..n)'s keys in the kernel and tells the limiter which are live (with
+ * their expiry) and which are gone. 0 or -errno.
+ */
+static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
+		      uint64_t now)
+{
+	int err[CHECK_MAX], ret;
+	size_t i;
+
+	ret = nftmap_get(h->map, e, n, err);
+	h->stats.pin_checks++;
+	for (i = 0; i < n; i++) {
+		if (err[i] == 0)
+			limit_note(&h->caps.limit, e[i].inner, e[i].gateway,
+				   now + e[i].expires_ms);
+		else if (err[i] == -ENOENT)
+			limit_forget(&h->caps.limit, e[i].inner, e[i].gateway);
+	}
+	if (ret < 0)
+		warn_limited(&h->caps.rl_error, "map %s: reading %zu pins: %s",
+			     h->map_name, n, strerror(-ret));
+	return ret;
+}
+
+/* A host at its cap: which of its pins, and this one, are live? */
+static void check_host(struct helper *h, const struct pin *p, uint64_t now)
+{
+	struct nftmap_elem e[CHECK_MAX];
+	in_addr_t gws[CHECK_MAX];
+	size_t i, n;
+
+	n = limit_host_pins(&h->caps.limit, p->inner, gws, CHECK_MAX - 1);
+	gws[n++] = p->gateway;
+	for (i = 0; i < n; i++)
+		e[i] = (struct nftmap_elem){ .inner = p->inner,
+					     .gateway = gws[i] };
+	if (check_pins(h, e, n, now) == 0)
+		limit_verified(&h->caps.limit, p->inner, now);
+}
+
+static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
+{
+	const struct limit_config *c = &h->caps.limit.cfg;
+	char a[3][INET_ADDRSTRLEN];
+	char why[80];
+
+	if (v == LIMIT_CAPPED) {
+		h->stats.pins_capped++;
+		snprintf(why, sizeof(why),
+			 "holds its cap of %" PRIu32 " pins (--host-pins)",
+			 c->host_cap);
+	} else if (v == LIMIT_HOST_RATE) {
+		h->stats.pins_rate_host++;
+		snprintf(why, sizeof(why),
+			 "makes new pins faster than %" PRIu32
+			 "/s (--host-rate)",
+			 c->host_rate);
+	} else {
+		h->stats.pins_rate_all++;
+		snprintf(why, sizeof(why),
+			 "asks while new pins come faster than %" PRIu32
+			 "/s in all (--pin-rate)",
+			 c->rate);
+	}
+	addrs(p, a);
+	warn_limited(v == LIMIT_CAPPED ? &h->caps.rl_capped : &h->caps.rl_rate,
+		     "pin: inner host %s %s: %s -> %s via %s not pinned", a[0],
+		     why, a[0], a[1], a[2]);
+}
+
+bool caps_admit(struct helper *h, size_t i, const struct pin *p)
+{
+	enum limit_verdict v;
+	uint64_t now;
+
+	if (!h->caps.on)
+		return true;
+	h->caps.created[i] = false;
+	now = now_ms();
+	v = limit_admit(&h->caps.limit, p->inner, p->gateway, now);
+	if (v == LIMIT_VERIFY) {
+		check_host(h, p, now);
+		v = limit_admit(&h->caps.limit, p->inner, p->gateway, now);
+		if (v == LIMIT_VERIFY) /* the check failed: stay capped */
+			v = LIMIT_CAPPED;
+	}
+	if (v == LIMIT_KNOWN || v == LIMIT_CREATE) {
+		h->caps.created[i] = v == LIMIT_CREATE;
+		return true;
+	}
+	refuse(h, p, v);
+	return false;
+}
+
+void caps_settle(struct helper *h)
+{
+	uint64_t now = now_ms();
+	size_t i;
+
+	if (!h->caps.on)
+		return;
+	for (i = 0; i < h->npins; i++) {
+		const struct pin *p = &h->pins[i];
+
+		switch (p->state) {
+		case PIN_ADDED:
+		case PIN_PRESENT:	/* the kernel refreshed it just now */
+			limit_note(&h->caps.limit, p->inner, p->gateway,
+				   now + h->timeout_ms);
+			break;
+		case PIN_CONFLICT: /* live, expiry unknown: check soon */
+			limit_note(&h->caps.limit, p->inner, p->gateway, now);
+			break;
+		default:
+			if (h->caps.created[i])
+				limit_forget(&h->caps.limit, p->inner,
+					     p->gateway);
+			break;
+		}
+	}
+	h->stats.pin_table = limit_count(&h->caps.limit);
+}
+
+static void note_loaded(const struct nftmap_elem *e, void *data)
+{
+	struct helper *h = data;
+
+	limit_note(&h->caps.limit, e->inner, e->gateway, e->expires_ms);
+}
+
+int caps_start(struct helper *h, const struct limit_config *c,
+	       const char *table, const char *map)
+{
+	struct timespec ts;
+	int ret;
+
+	h->caps.created = calloc(h->batch_max, sizeof(*h->caps.created));
+	if (!h->caps.created)
+		return -ENOMEM;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ret = limit_init(&h->caps.limit, c, ts.tv_nsec ^ ts.tv_sec);
+	if (ret < 0)
+		return ret;
+	h->caps.on = true;
+	h->caps.load_start_ms = now_ms();
+	return mapload_start(&h->caps.load, table, map);
+}
+
+/* The pins read from the map so far join the limiter's table. */
+static void take_loaded(struct helper *h, uint64_t now)
+{
+	uint64_t total;
+	int ret;
+
+	ret = mapload_take(h->caps.load, note_loaded, h, &total);
+	if (ret > 0)
+		return;
+	if (ret < 0)
+		log_warnx(
+			"caps: map %s: reading its pins: %s (the caps count the %" PRIu64
+			" read and those made from now on)",
+			h->map_name, strerror(-ret), total);
+	else
+		log_info("caps: %" PRIu64 " pins read from map %s in %.1f s",
+			 total, h->map_name,
+			 (now - h->caps.load_start_ms) / 1e3);
+	mapload_stop(h->caps.load);
+	h->caps.load = NULL;
+}
+
+/* Once new pins come faster than LIMIT_LOG_LINES a window: one line. */
+static void log_summary(struct helper *h, uint64_t now, bool force)
+{
+	uint64_t n = limit_log_due(&h->caps.limit, now, force);
+
+	if (!n)
+		return;
+	log_info("pin: %" PRIu64 " new pins in the last %d s, %" PRIu64
+		 " not logged one by one, e.g. %s",
+		 n, LIMIT_LOG_WINDOW_S, n - LIMIT_LOG_LINES,
+		 h->caps.summary_eg);
+	h->caps.summary_eg[0] = 0;
+}
+
+void caps_summary(struct helper *h)
+{
+	if (h->caps.on)
+		log_summary(h, now_ms(), true);
+}
+
+void caps_tick(struct helper *h)
+{
+	struct nftmap_elem e[CHECK_MAX];
+	struct limit_key k[CHECK_MAX];
+	uint64_t now = now_ms();
+	size_t i, n, round;
+
+	if (!h->caps.on || now < h->caps.next_tick_ms)
+		return;
+	h->caps.next_tick_ms = now + 1000;
+	log_summary(h, now, false);
+	if (h->caps.load)
+		take_loaded(h, now);
+	/* pins past their estimate: expired, or refreshed by the kernel; up
+	 * to SWEEP_ROUNDS full rounds a second keep up with the global rate */
+	for (round = 0; round < SWEEP_ROUNDS; round++) {
+		n = limit_stale(&h->caps.limit, now, k, CHECK_MAX);
+		for (i = 0; i < n; i++)
+			e[i] = (struct nftmap_elem){ .inner = k[i].inner,
+						     .gateway = k[i].gateway };
+		if (n)
+			check_pins(h, e, n, now);
+		if (n < CHECK_MAX)
+			break;
+	}
+	h->stats.pin_table = limit_count(&h->caps.limit);
+	log_flush();
+}
+
+bool caps_log_pin(struct helper *h, const struct pin *p)
+{
+	char a[3][INET_ADDRSTRLEN];
+
+	if (!h->caps.on || limit_log_pin(&h->caps.limit, now_ms()))
+		return true;
+	if (!h->caps.summary_eg[0]) {
+		addrs(p, a);
+		snprintf(h->caps.summary_eg, sizeof(h->caps.summary_eg),
+			 "%s -> %s via %s", a[0], a[1], a[2]);
+	}
+	return false;
+}
+
+void caps_free(struct caps *c)
+{
+	mapload_stop(c->load);
+	c->load = NULL;
+	limit_free(&c->limit);
+	free(c->created);
+	c->created = NULL;
+	c->on = false;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The caps on new pins at work in the daemon: limit.c's decisions with the
+ * kernel reads they need (a host at its cap, expired estimates, the map's
+ * pins at start, read in a thread), their counters and log lines. helper.c
+ * calls caps_admit() where a pin is about to be created, caps_settle() once
+ * the kernel has answered, caps_log_pin() for each new pin's line; the main
+ * loop calls caps_tick() at least once a second.
+ */
+#ifndef NFQH_CAPS_H
+#define NFQH_CAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limit.h"
+#include "log.h"
+
+/* caps_tick() is due at least this often */
+#define CAPS_TICK_MS 1000
+
+struct helper;
+struct mapload;
+struct pin;
+
+struct caps {
+	struct limit limit;
+	bool on;
+	bool *created;	      /* per pin of the batch: admitted as new */
+	struct mapload *load; /* the map's pins, read in the background */
+	uint64_t load_start_ms;
+	uint64_t next_tick_ms;
+	char summary_eg[128]; /* a pin the summary line names */
+	struct ratelimit rl_capped, rl_rate, rl_error;
+};
+
+/*
+ * Starts the caps; the pins the map holds join them as a thread reads them
+ * (caps_tick). Until then a host's cap counts the pins known so far. 0 or
+ * -errno.
+ */
+int caps_start(struct helper *h, const struct limit_config *c,
+	       const char *table, const char *map);
+void caps_free(struct caps *c);
+
+/*
+ * Pin i of the batch, p, is about to be written: true if it may be (a pin
+ * the caps know is a refresh; a new one needs room under its host's cap and
+ * tokens); false if refused, counted and warned about (the answer then
+ * passes unpinned).
+ */
+bool caps_admit(struct helper *h, size_t i, const struct pin *p);
+
+/* The kernel has answered for the batch's pins: the caps' table follows. */
+void caps_settle(struct helper *h);
+
+/* True when a new pin gets its own log line; false if it is summarised. */
+bool caps_log_pin(struct helper *h, const struct pin *p);
+
+/* Work due by the clock: the summary line, the map's pins, expired ones. */
+void caps_tick(struct helper *h);
+
+/* The pending summary line, now (SIGUSR1, exit). */
+void caps_summary(struct helper *h);
+
+#endif
