@@ -92,6 +92,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c
 fuzz: $(FUZZ_TARGETS)
 	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# the inputs that once crashed a target (tests/fuzz/corpus/<target>/), once
+fuzz-replay: $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run replay $(FUZZ_TARGETS)
+
 # unit tests: no root, no network
 check: $(TESTS)
 	$(Q)tests/unit/run $(TESTS)
@@ -132,7 +136,8 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb clean
+.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz fuzz-replay \
+	install deb clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

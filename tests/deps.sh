@@ -4,7 +4,10 @@
 # only what is missing, so a second run does nothing.
 set -e
 # build; the ruleset and namespaces; the testbed's IKE peers and captures;
-# the Debian package and its checks; the benchmarks' plot; the fuzzers
+# the Debian package and its checks; the benchmarks' plot; the fuzzers.
+# strongSwan's crypto comes from libstrongswan's own plugins (gmp, aes, sha2,
+# hmac: tests/strongswan/lib-charon.sh), so libstrongswan-standard-plugins
+# (openssl) is not needed; kernel-libipsec is in libcharon-extra-plugins.
 pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
