@@ -9,7 +9,10 @@ DESTDIR ?=
 BUILD ?= build
 
 DEPS := libmnl libnftnl libnetfilter_queue
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+# from git in a clone; from debian/changelog in a release tarball (no .git)
+GIT_VERSION = $(if $(wildcard .git),$(shell git describe --tags --always --dirty 2>/dev/null))
+DEB_CHANGELOG_VERSION = $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' packaging/debian/changelog)
+VERSION ?= $(or $(GIT_VERSION),$(DEB_CHANGELOG_VERSION),0.1.0)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -122,12 +125,15 @@ install: $(BUILD)/nfq-helper
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(SYSCONFDIR)/nfq-helper/natt-pin.nft
 
-# the Debian package, from the files git tracks, into $(BUILD)/deb
+# the Debian package, into $(BUILD)/deb: from the files git tracks in a
+# clone, from every file but the build's in a release tarball (no .git)
 DEB_SRC = $(BUILD)/deb/nfq-helper
+DEB_FILES = $(if $(wildcard .git),git ls-files -z,\
+	find . \( -path ./build -o -path './$(BUILD)' \) -prune -o -type f -print0)
 deb:
 	rm -rf $(BUILD)/deb
 	mkdir -p $(DEB_SRC)
-	git ls-files -z | xargs -0 cp --parents -t $(DEB_SRC)
+	$(DEB_FILES) | xargs -0 cp --parents -t $(DEB_SRC)
 	cp -r packaging/debian $(DEB_SRC)/debian
 	cp packaging/nfq-helper.service packaging/nfq-helper.default $(DEB_SRC)/debian/
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
