@@ -107,6 +107,10 @@ check: $(TESTS)
 test: all $(TESTS) $(BENCH_TOOLS)
 	$(Q)tests/run-all $(TESTS)
 
+# the README's two commands in a pristine Debian 12 root (root, network)
+test-fresh:
+	$(Q)BUILD=$(BUILD) tests/fresh/run
+
 check-netns: all
 	$(Q)tests/netns/run
 
@@ -142,8 +146,8 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz fuzz-replay \
+.PHONY: FORCE all unit-tests check test test-fresh check-netns demo testbed bench fuzz fuzz-replay \
 	install deb clean
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
