@@ -8,10 +8,11 @@ set -e
 # strongSwan's crypto comes from libstrongswan's own plugins (gmp, aes, sha2,
 # hmac: tests/strongswan/lib-charon.sh), so libstrongswan-standard-plugins
 # (openssl) is not needed; kernel-libipsec is in libcharon-extra-plugins.
+# dpkg-buildpackage wants build-essential itself, not only gcc and make.
 pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
-dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
+build-essential dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
 clang libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
