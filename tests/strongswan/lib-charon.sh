@@ -31,7 +31,7 @@ plugin_package() {
 # charon_check: fails, in one line, naming the package of whatever piece of
 # strongSwan the load lists need and is not installed
 charon_check() {
-	local p missing= pkgs=
+	local p missing="" pkgs=""
 	[ -x "$CHARON" ] || missing=charon pkgs=strongswan-charon
 	command -v swanctl >/dev/null ||
 		missing="$missing swanctl" pkgs="$pkgs strongswan-swanctl"
