@@ -9,7 +9,10 @@ DESTDIR ?=
 BUILD ?= build
 
 DEPS := libmnl libnftnl libnetfilter_queue
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+# from git in a clone; from debian/changelog in a release tarball (no .git)
+GIT_VERSION = $(if $(wildcard .git),$(shell git describe --tags --always --dirty 2>/dev/null))
+DEB_CHANGELOG_VERSION = $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' packaging/debian/changelog)
+VERSION ?= $(or $(GIT_VERSION),$(DEB_CHANGELOG_VERSION),0.1.0)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -92,6 +95,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c
 fuzz: $(FUZZ_TARGETS)
 	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# the inputs that once crashed a target (tests/fuzz/corpus/<target>/), once
+fuzz-replay: $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run replay $(FUZZ_TARGETS)
+
 # unit tests: no root, no network
 check: $(TESTS)
 	$(Q)tests/unit/run $(TESTS)
@@ -99,6 +106,10 @@ check: $(TESTS)
 # the whole suite: unit tests and the network-namespace tests (root)
 test: all $(TESTS) $(BENCH_TOOLS)
 	$(Q)tests/run-all $(TESTS)
+
+# the README's two commands in a pristine Debian 12 root (root, network)
+test-fresh:
+	$(Q)BUILD=$(BUILD) tests/fresh/run
 
 check-netns: all
 	$(Q)tests/netns/run
@@ -122,12 +133,15 @@ install: $(BUILD)/nfq-helper
 	install -D -m 0644 packaging/ha/keepalived.conf $(DESTDIR)$(DATADIR)/ha/keepalived.conf
 	install -D -m 0644 packaging/ha/conntrackd.conf $(DESTDIR)$(DATADIR)/ha/conntrackd.conf
 
-# the Debian package, from the files git tracks, into $(BUILD)/deb
+# the Debian package, into $(BUILD)/deb: from the files git tracks in a
+# clone, from every file but the build's in a release tarball (no .git)
 DEB_SRC = $(BUILD)/deb/nfq-helper
+DEB_FILES = $(if $(wildcard .git),git ls-files -z,\
+	find . \( -path ./build -o -path './$(BUILD)' \) -prune -o -type f -print0)
 deb:
 	rm -rf $(BUILD)/deb
 	mkdir -p $(DEB_SRC)
-	git ls-files -z | xargs -0 cp --parents -t $(DEB_SRC)
+	$(DEB_FILES) | xargs -0 cp --parents -t $(DEB_SRC)
 	cp -r packaging/debian $(DEB_SRC)/debian
 	cp packaging/nfq-helper.service packaging/nfq-helper.default $(DEB_SRC)/debian/
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
@@ -141,7 +155,8 @@ test-service:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test check-netns demo testbed bench fuzz install deb clean
+.PHONY: FORCE all unit-tests check test test-fresh check-netns demo testbed bench fuzz fuzz-replay \
+	install deb clean
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -4,11 +4,16 @@
 # only what is missing, so a second run does nothing.
 set -e
 # build; the ruleset and namespaces; the testbed's IKE peers and captures;
-# the Debian package and its checks; the benchmarks' plot; the fuzzers
+# the Debian package and its checks; the benchmarks' plot; the fuzzers.
+# strongSwan's crypto comes from libstrongswan's own plugins (gmp, aes, sha2,
+# hmac: tests/strongswan/lib-charon.sh), so libstrongswan-standard-plugins
+# (openssl) is not needed; kernel-libipsec is in libcharon-extra-plugins.
+# dpkg-buildpackage wants build-essential itself, not only gcc and make.
+# keepalived and conntrackd: the HA testbed (ha-failover) runs its own.
 pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
-dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
+build-essential dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
 clang libclang-rt-14-dev
 keepalived conntrackd"
 missing=
@@ -26,3 +31,16 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Debian starts the stock services of what was just installed; the tests run
+# their own daemons in their namespaces and use none of them
+if [ -d /run/systemd/system ]; then
+	for p in $missing; do
+		case $p in
+		strongswan-charon) units="strongswan.service strongswan-starter.service" ;;
+		conntrackd | keepalived) units=$p.service ;;
+		*) continue ;;
+		esac
+		# shellcheck disable=SC2086
+		systemctl disable --now $units >/dev/null 2>&1 || true
+	done
+fi

@@ -5,17 +5,58 @@
 # Needs lib.sh first.
 
 CHARON=/usr/lib/ipsec/charon
+PLUGINDIR=/usr/lib/ipsec/plugins
 PSK=nfq-helper-testbed-psk
+# Crypto from libstrongswan alone, which strongswan-charon pulls in: gmp for
+# the MODP groups, aes, sha2 and hmac for the proposals. openssl would do the
+# same but lives in libstrongswan-standard-plugins, one more package to miss
+# (a fresh machine once got no tunnel at all for want of it).
+SWANCTL_PLUGINS="pem pkcs1 x509 gmp random nonce"
+CHARON_PLUGINS="random nonce gmp pem pkcs1 x509 pubkey sha1 sha2 md5 aes hmac kdf"
+CHARON_PLUGINS="$CHARON_PLUGINS kernel-libipsec kernel-netlink socket-default vici updown"
+
+# plugin_package PLUGIN: the Debian 12 package that ships it
+plugin_package() {
+	case $1 in
+	random | nonce | gmp | pem | pkcs1 | x509 | pubkey | sha1 | sha2 | md5 | \
+	aes | hmac | kdf | kernel-netlink) echo libstrongswan ;;
+	openssl | gcm) echo libstrongswan-standard-plugins ;;
+	kernel-libipsec) echo libcharon-extra-plugins ;;
+	socket-default | updown) echo strongswan-libcharon ;;
+	vici) echo strongswan-swanctl ;;
+	*) echo "<the package of libstrongswan-$1.so>" ;;
+	esac
+}
+
+# charon_check: fails, in one line, naming the package of whatever piece of
+# strongSwan the load lists need and is not installed
+charon_check() {
+	local p missing="" pkgs=""
+	[ -x "$CHARON" ] || missing=charon pkgs=strongswan-charon
+	command -v swanctl >/dev/null ||
+		missing="$missing swanctl" pkgs="$pkgs strongswan-swanctl"
+	for p in $CHARON_PLUGINS $SWANCTL_PLUGINS; do
+		[ -f "$PLUGINDIR/libstrongswan-$p.so" ] && continue
+		case " $missing " in *" plugin $p "*) continue ;; esac
+		missing="$missing plugin $p"
+		case " $pkgs " in
+		*" $(plugin_package "$p") "*) ;;
+		*) pkgs="$pkgs $(plugin_package "$p")" ;;
+		esac
+	done
+	[ -z "$missing" ] || fail "strongSwan:$missing not installed:" \
+		"apt-get install$pkgs (tests/deps.sh does)"
+}
 
 # charon_conf DIR: strongswan.conf for a charon whose files live in DIR
 charon_conf() {
 	local dir=$1
 	cat >"$dir/strongswan.conf" <<CONF
 swanctl {
-	load = pem pkcs1 x509 openssl random nonce
+	load = $SWANCTL_PLUGINS
 }
 charon {
-	load = random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 md5 aes hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici updown
+	load = $CHARON_PLUGINS
 	# retransmit fast: the testbed waits for events, not for timers
 	retransmit_timeout = 0.5
 	retransmit_tries = 2
@@ -44,6 +85,7 @@ CONF
 # start_charon NS DIR: runs charon in NS, waits until its vici socket answers
 start_charon() {
 	local ns=$1 dir=$2
+	charon_check
 	charon_conf "$dir"
 	ip netns exec "$ns" unshare -m sh -c \
 		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \

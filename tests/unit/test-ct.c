@@ -25,7 +25,7 @@
 static const uint8_t *attrs = ct_reply_msg + ATTRS_OFF;
 static const size_t attrs_len = sizeof(ct_reply_msg) - ATTRS_OFF;
 
-static void check_entry(const struct ct_entry *e)
+static void check_tuples(const struct ct_entry *e)
 {
 	CHECK(e->orig.src == inet_addr("100.64.1.7"));
 	CHECK(e->orig.dst == inet_addr("203.0.113.2"));
@@ -33,6 +33,11 @@ static void check_entry(const struct ct_entry *e)
 	CHECK(e->reply.src == inet_addr("203.0.113.2") && e->reply.sport == 500);
 	CHECK(e->reply.dst == inet_addr(CT_REPLY_POOL));
 	CHECK(e->reply.dport == CT_REPLY_POOL_PORT);
+}
+
+static void check_entry(const struct ct_entry *e)
+{
+	check_tuples(e);
 	CHECK(e->status & IPS_SRC_NAT);
 	CHECK(!(e->status & IPS_DST_NAT));
 }
@@ -55,14 +60,24 @@ static void test_broken(void)
 	struct ct_entry e;
 	size_t n;
 
-	/* cut anywhere: never read past the end, refused unless both tuples
-	 * (the first two attributes, 0x34 bytes each) came whole */
+	/* cut anywhere: never read past the end; refused unless both tuples
+	 * (the first two attributes, 0x34 bytes each) came whole, then both
+	 * decoded; the status (the third, 8 bytes) counts once it came whole */
 	for (n = 0; n < attrs_len; n++) {
-		int r = ct_decode(attrs, n, &e);
+		int r;
 
-		CHECK(r == 0 || r == -EBADMSG);
-		if (n < 2 * 0x34)
+		memset(&e, 0xff, sizeof(e));
+		r = ct_decode(attrs, n, &e);
+		if (n < 2 * 0x34) {
 			CHECK(r == -EBADMSG);
+			continue;
+		}
+		CHECK(r == 0);
+		check_tuples(&e);
+		if (n < 2 * 0x34 + 8)
+			CHECK(e.status == 0);
+		else
+			CHECK(e.status & IPS_SRC_NAT);
 	}
 	/* a tuple without its IP nest */
 	memcpy(b, attrs, attrs_len);

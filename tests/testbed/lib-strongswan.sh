@@ -1,4 +1,3 @@
-#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Real IKE peers: a strongSwan initiator per subscriber address and a
 # strongSwan responder behind the load balancer (PSK; ESP in userspace with
@@ -9,12 +8,12 @@
 #     hides; the helper makes the change disappear;
 #   strict responder (strict-gateway.nft in front) without / with: the field
 #     report's gateway; without the helper the tunnels fail.
-# IKE=ikev2 (default) or ikev1-aggressive. BALANCE defaults to inc here, so
-# that without the helper the NAT-T flow always gets the other address.
+# Sourced by the strongswan-*.sh scenarios, which set IKE (ikev2 or
+# ikev1-aggressive). BALANCE defaults to inc here, so that without the helper
+# the NAT-T flow always gets the other address.
 BALANCE=${BALANCE:-inc}
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$TOP/tests/strongswan/lib-charon.sh"
-IKE=${IKE:-ikev2}
 ATTEMPTS=${ATTEMPTS:-4}
 PROTECTED=100.127.2.1	# a host on the network behind the gateway
 
@@ -23,10 +22,7 @@ ikev2) version=2 aggressive=no ;;
 ikev1-aggressive) version=1 aggressive=yes ;;
 *) fail "IKE must be ikev2 or ikev1-aggressive" ;;
 esac
-command -v swanctl >/dev/null && [ -x "$CHARON" ] || {
-	echo "SKIP: strongSwan not installed (strongswan-charon strongswan-swanctl libcharon-extra-plugins)"
-	exit $ksft_skip
-}
+charon_check
 
 conn() {	# conn NAME LOCAL_ADDRS REMOTE_ADDRS LOCAL_TS REMOTE_TS LOCAL_ID REMOTE_ID
 	cat <<CONF
@@ -84,6 +80,11 @@ start_charon "$gw" "$WORK/gw"
 load_swanctl "$WORK/sub" "$WORK/initiator.conf"
 load_swanctl "$WORK/gw" "$WORK/responder.conf"
 
+# established: IKE_SAs the initiator has seen come up so far
+established() {
+	grep -c 'IKE_SA c[0-9]*\[[0-9]*\] established between' "$WORK/sub/charon.log"
+}
+
 # endpoint_moves: how often the responder followed a peer to another address
 endpoint_moves() {
 	grep -o 'remote endpoint changed from [0-9.]*\[[0-9]*\] to [0-9.]*' "$WORK/gw/charon.log" |
@@ -120,11 +121,20 @@ strict_without=$up
 ip netns exec "$gw" nft delete table ip strict_gateway
 
 pin_on
+sas=$(established)
 run_case "stock responder, with helper"
 stock_with=$up stock_with_moved=$moved
 strict_gateway
 run_case "strict responder, with helper"
 strict_with=$up
+if [ "$(established)" = "$sas" ]; then
+	why=$(grep -h -m1 -E 'failed to load|not supported|NO_PROPOSAL|_FAILED' \
+		"$WORK/sub/charon.log" "$WORK/gw/charon.log" | head -1 |
+		sed 's/^.*\] //')
+	result "no IKE_SA came up, with the helper either: the peers cannot" \
+		"negotiate (${why:-see charon.log}), not a NAT problem"
+	fail "strongswan-$IKE: no IKE_SA even with the helper"
+fi
 
 result "stock: $stock_without/$ATTEMPTS up (moved $stock_without_moved) without, $stock_with/$ATTEMPTS (moved $stock_with_moved) with;" \
 	"strict: $strict_without/$ATTEMPTS without, $strict_with/$ATTEMPTS with"
