@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The caps' table follows the map: a subscriber at its cap (--host-pins 2)
-# is refused a third pin; once its pins expire in the kernel (-T 2s) the
+# is refused a third pin; once its pins expire in the kernel (2 s) the
 # daemon reads them back as gone and it gets new pins; the table (gauge
 # nfq_helper_pins_known) shrinks to what the map holds. The host rate
 # (--host-rate 1/3) refuses a fourth new pin in the same second.
@@ -12,8 +12,11 @@ setup_topology
 ip -n "$nat" route add 203.0.113.128/25 via $GW_ADDR
 ip -n "$gw" route add local 203.0.113.128/25 dev lo
 start_gateway "$WORK/gw.log"
-load_pin_ruleset "$nat" || fail "natt-pin.nft"
-start_helper "$nat" "$WORK/helper.log" -T 2s --host-pins 2 -M "$WORK/metrics.prom"
+# the map's own timeout 2 s: the kernel refreshes pins to it, so -T alone
+# would not make them expire
+sed 's/^\(\s*timeout\) 1h/\1 2s/' "$RULES/natt-pin.nft" >"$WORK/natt-pin.nft"
+load_pin_ruleset "$nat" "$WORK/natt-pin.nft" || fail "natt-pin.nft"
+start_helper "$nat" "$WORK/helper.log" --host-pins 2 -M "$WORK/metrics.prom"
 
 LOG=$WORK/helper.log
 metric() {	# metric NAME: its value, after a fresh write (SIGUSR1)
