@@ -57,6 +57,12 @@ kv() {
 	for ((i = 0; i + 1 < ${#f[@]}; i += 2)); do a[${f[i]}]=${f[i + 1]}; done
 }
 
+# nft_counters TABLE: "name packets" of every named counter in TABLE
+nft_counters() {
+	ip netns exec "$nat" nft list counters table ip "$1" 2>/dev/null |
+		awk '$1 == "counter" { n = $2 } $1 == "packets" && n { print n, $2; n = "" }'
+}
+
 # metric FILE NAME: a counter's value from a Prometheus file, - if absent
 metric() {
 	awk -v n="$2" '$1 == n { v = $2; f = 1 } END { print f ? v : "-" }' "$1"
@@ -80,6 +86,7 @@ sstep() {
 	[ "$mode" = none ] || population "$mode"
 	if [ "$mode" = helper ]; then
 		log=$WORK/steady-$rate-$rep.log prom=$WORK/steady-$rate-$rep.prom
+		nft_counters natt_pin >"$WORK/counters.before"
 		start_helper "$nat" "$log" -M "$prom"
 	fi
 	steady_load "$secs" -f 100.88.0.0 -g 203.0.113.128 -G 126 \
@@ -99,8 +106,12 @@ sstep() {
 		p999=$(stat_of "$log" "p99.9")
 		[ "$n" = 0 ] || [ "$pk" -gt 0 ] ||
 			fail "the helper was queued nothing for $n new tunnels: queue not wired"
-		grep '^nfq_helper_' "$prom" | grep -v '_bucket\|_sum \|_count ' |
-			sed "s/^/$mode,$rate,$rep,/; s/ /,/" >>"$OUT/metrics.csv"
+		{
+			grep '^nfq_helper_' "$prom" | grep -v '_bucket\|_sum \|_count '
+			# the ruleset's own counters (refreshes made in the kernel)
+			nft_counters natt_pin | awk 'FILENAME == ARGV[1] { b[$1] = $2; next }
+				{ print "nft_counter_" $1, $2 - b[$1] }' "$WORK/counters.before" -
+		} | sed "s/^/$mode,$rate,$rep,/; s/ /,/" >>"$OUT/metrics.csv"
 	fi
 	[ "$n" = 0 ] || [ "${r[done]}" -gt 0 ] ||
 		fail "no exchange completed in a $mode step: $out"
