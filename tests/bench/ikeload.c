@@ -15,8 +15,10 @@
  *     "sent S answered A rate R rtt_us p50 P p99 Q p999 Z".
  *   ikeload steady [-f FIRST -g GW [-G N] -r RATE] [-s SECONDS] [-n COUNT]
  *                  [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1]
- *                  [-P POP -A POPFIRST -a POPGW [-i INTERVAL] [-o OFF] [-E POOL]]
- *     for SECONDS: POP live tunnels (POPFIRST + k to POPGW) each send a DPD
+ *                  [-P POP -A POPFIRST -a POPGW [-b M] [-i INTERVAL] [-o OFF]
+ *                  [-E POOL]]
+ *     for SECONDS: POP live tunnels (POPFIRST + k to POPGW + k % M, as
+ *     mapfill -G M pins them) each send a DPD
  *     (IKEv2 INFORMATIONAL on 4500) every INTERVAL s, spread evenly, from
  *     tunnel OFF on; new tunnels start at RATE per second (COUNT at most),
  *     tunnel e from FIRST + e to GW + e % N (-1: all from FIRST to GW, each
@@ -364,7 +366,7 @@ static const char *const hist_name[HISTS] = { "new", "refresh", "dpd",
 
 struct steady {
 	struct in_addr first, gw, pop_first, pop_gw, pool;
-	unsigned long gateways, count, pop, offset, twice_pct, dpd_count;
+	unsigned long gateways, count, pop, pop_gws, offset, twice_pct, dpd_count;
 	double rate, interval;
 	unsigned mix[SHAPES], mix_sum, nsock;
 	bool one;
@@ -504,10 +506,12 @@ static void exchange_start(void)
 static void dpd_send(void)
 {
 	uint32_t j = st.dpd_sent++;
-	struct in_addr src = { addr_plus(st.pop_first, (st.offset + j) % st.pop) };
+	uint32_t k = (st.offset + j) % st.pop;
+	struct in_addr src = { addr_plus(st.pop_first, k) },
+		       dst = { addr_plus(st.pop_gw, k % st.pop_gws) };
 
-	request(st.dpd, true, 0xd9d00000, j, 0x20, 37, 0, FLAG_DPD, src,
-		st.pop_gw, true);
+	request(st.dpd, true, 0xd9d00000, j, 0x20, 37, 0, FLAG_DPD, src, dst,
+		true);
 }
 
 static void timed(uint64_t us, int cls, bool natt)
@@ -613,7 +617,8 @@ static int steady_usage(void)
 	fprintf(stderr,
 		"usage: ikeload steady [-f FIRST -g GW [-G N] -r RATE] [-s SECONDS] [-n COUNT]\n"
 		"       [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1]\n"
-		"       [-P POPULATION -A POPFIRST -a POPGW [-i INTERVAL] [-o OFFSET] [-E POOL]]\n");
+		"       [-P POPULATION -A POPFIRST -a POPGW [-b GATEWAYS] [-i INTERVAL] [-o OFFSET]\n"
+		"       [-E POOL]]\n");
 	return 2;
 }
 
@@ -621,10 +626,11 @@ static int steady_args(int argc, char **argv, double *seconds)
 {
 	int c;
 
-	st.gateways = 1, st.interval = 30, st.twice_pct = 10, st.nsock = 1;
+	st.gateways = 1, st.pop_gws = 1, st.interval = 30, st.twice_pct = 10;
+	st.nsock = 1;
 	st.mix[V2] = st.mix[MM] = st.mix[AM] = 1;
 	st.count = ~0UL;
-	while ((c = getopt(argc, argv, "f:g:G:r:s:n:x:R:S:1P:A:a:i:o:E:")) != -1) {
+	while ((c = getopt(argc, argv, "f:g:G:r:s:n:x:R:S:1P:A:a:b:i:o:E:")) != -1) {
 		switch (c) {
 		case 'f': inet_pton(AF_INET, optarg, &st.first); break;
 		case 'g': inet_pton(AF_INET, optarg, &st.gw); break;
@@ -643,6 +649,7 @@ static int steady_args(int argc, char **argv, double *seconds)
 		case 'P': st.pop = strtoul(optarg, NULL, 10); break;
 		case 'A': inet_pton(AF_INET, optarg, &st.pop_first); break;
 		case 'a': inet_pton(AF_INET, optarg, &st.pop_gw); break;
+		case 'b': st.pop_gws = strtoul(optarg, NULL, 10); break;
 		case 'i': st.interval = atof(optarg); break;
 		case 'o': st.offset = strtoul(optarg, NULL, 10); break;
 		case 'E': inet_pton(AF_INET, optarg, &st.pool); break;
@@ -651,7 +658,7 @@ static int steady_args(int argc, char **argv, double *seconds)
 	}
 	st.mix_sum = st.mix[V2] + st.mix[MM] + st.mix[AM];
 	if (*seconds <= 0 || st.interval <= 0 || !st.mix_sum ||
-	    !st.gateways || !st.nsock || st.nsock > MAX_SOCKETS ||
+	    !st.gateways || !st.pop_gws || !st.nsock || st.nsock > MAX_SOCKETS ||
 	    (st.rate > 0 && (!st.first.s_addr || !st.gw.s_addr)) ||
 	    (st.pop && (!st.pop_first.s_addr || !st.pop_gw.s_addr)))
 		return steady_usage();
