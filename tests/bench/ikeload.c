@@ -376,7 +376,7 @@ struct steady {
 	unsigned long started, done, split, dups, stray;
 	unsigned long dpd_sent, dpd_answered, dpd_split;
 	uint32_t rnd;
-	uint64_t last_answer;
+	uint64_t first_start, last_start, last_answer;
 	struct nfqh_stats h[HISTS];
 };
 
@@ -500,6 +500,9 @@ static void exchange_start(void)
 		w -= st.mix[s++];
 	st.ex[e].shape = s;
 	exchange_step(e);
+	st.last_start = now_ns();
+	if (!e)
+		st.first_start = st.last_start;
 }
 
 /* DPD j: an IKEv2 INFORMATIONAL of live tunnel offset + j, on 4500 */
@@ -595,12 +598,16 @@ static uint64_t hist_n(const struct nfqh_stats *s)
 	return n;
 }
 
-static void steady_report(double elapsed)
+/* rate: the exchanges' own, which may end before the DPD's */
+static void steady_report(void)
 {
+	double span = (st.last_start - st.first_start) / 1e9;
+
 	printf("exchanges %lu done %lu lost %lu split %lu rate %.0f dpd %lu "
 	       "dpd_answered %lu dpd_lost %lu dpd_split %lu dups %lu stray %lu",
 	       st.started, st.done, st.started - st.done, st.split,
-	       st.started / (elapsed > 0 ? elapsed : 1), st.dpd_sent,
+	       st.started > 1 && span > 0 ? (st.started - 1) / span : 0,
+	       st.dpd_sent,
 	       st.dpd_answered, st.dpd_sent - st.dpd_answered, st.dpd_split,
 	       st.dups, st.stray);
 	for (int i = 0; i < HISTS; i++)
@@ -745,7 +752,7 @@ static int steady(int argc, char **argv)
 			if (p[k].revents & POLLIN)
 				drain(p[k].fd, k >= st.nsock);
 	}
-	steady_report(((sched_end ? sched_end : now_ns()) - start) / 1e9);
+	steady_report();
 	return 0;
 }
 

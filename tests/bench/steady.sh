@@ -6,13 +6,16 @@
 #   population: 100.80.0.0 + k -> 203.0.113.128 + k % 16 ($POPGWS), pinned
 #   to $POOL by mapfill (one pool address and one gateway give the NAT 64k
 #   ports: 100k tunnels need several gateways)
-#   new tunnels: 100.88.0.0 + e -> 203.0.113.128 + e % 126
+#   new tunnels: 100.88.0.0 + e (on from step to step) -> 203.0.113.128 + e % 126
 #   the 40-exchange case: 100.95.255.1 -> 203.0.113.253
 
 POPGW=203.0.113.128 POPGWS=16 POOL=198.51.100.1 NEWNET=100.88.0.0/13
 STEADY_MAX=60000	# exchanges per step: 2 flows each, with the population's
 			# in a conntrack table of 262,144
-dpd_off=0
+dpd_off=0 new_next=0 new_flows=0
+
+# addr N: the dotted quad of a 32-bit number
+addr() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"; }
 
 # pins_table MODE: the table whose map pins in that mode
 pins_table() { [ "$1" = kernel-only ] && echo natt_pin_kernel || echo natt_pin; }
@@ -45,6 +48,7 @@ warm() {
 	INTERVAL=$secs
 	flush_flows
 	[ "$1" = none ] || population "$1"
+	new_next=0 new_flows=0
 	steady_load "$secs"
 	declare -A w
 	kv w "$out"
@@ -86,15 +90,21 @@ sstep() {
 	shift 3
 	n=$(awk -v r="$rate" -v s="$secs" 'BEGIN { printf "%d", r * s }')
 	[ "$n" -le $STEADY_MAX ] || n=$STEADY_MAX
-	ip netns exec "$nat" conntrack -D -s $NEWNET >/dev/null 2>&1
-	[ "$mode" = none ] || population "$mode"
+	# new tunnels from fresh addresses each step; their flows and pins go
+	# only when the next step's would not fit beside the population's
+	if [ $((new_flows + 2 * n)) -gt $((2 * STEADY_MAX)) ]; then
+		ip netns exec "$nat" conntrack -D -s $NEWNET >/dev/null 2>&1
+		[ "$mode" = none ] || population "$mode"
+		new_next=0 new_flows=0
+	fi
 	if [ "$mode" = helper ]; then
 		log=$WORK/steady-$rate-$rep.log prom=$WORK/steady-$rate-$rep.prom
 		nft_counters natt_pin >"$WORK/counters.before"
 		start_helper "$nat" "$log" -M "$prom"
 	fi
-	steady_load "$secs" -f 100.88.0.0 -g 203.0.113.128 -G 126 \
-		-r "$rate" -n "$n" "$@"
+	steady_load "$secs" -f "$(addr $((0x64580000 + new_next)))" \
+		-g 203.0.113.128 -G 126 -r "$rate" -n "$n" "$@"
+	new_next=$((new_next + n)) new_flows=$((new_flows + 2 * n))
 	declare -A r
 	kv r "$out"
 	if [ "$mode" = helper ]; then
