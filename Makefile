@@ -76,7 +76,8 @@ $(BENCH_TOOLS): $(BUILD)/tools/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# the benchmarks (root): a table, CSV and a plot in $(BUILD)/bench
+# the benchmarks (root): the steady-state and distinct-pair tables, CSV and a
+# plot in $(BUILD)/bench; QUICK=1 checks the machinery in about a minute
 bench: all $(BENCH_TOOLS)
 	$(Q)tests/bench/run
 

@@ -104,7 +104,14 @@ static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
 		     why, a[0], a[1], a[2]);
 }
 
-bool caps_admit(struct helper *h, size_t i, const struct pin *p)
+static enum limit_verdict admit(struct limit *l, const struct pin *p,
+				uint64_t now, bool rates)
+{
+	return rates ? limit_admit(l, p->inner, p->gateway, now) :
+		       limit_admit_restore(l, p->inner, p->gateway, now);
+}
+
+bool caps_admit(struct helper *h, size_t i, const struct pin *p, bool rates)
 {
 	enum limit_verdict v;
 	uint64_t now;
@@ -113,10 +120,10 @@ bool caps_admit(struct helper *h, size_t i, const struct pin *p)
 		return true;
 	h->caps.created[i] = false;
 	now = now_ms();
-	v = limit_admit(&h->caps.limit, p->inner, p->gateway, now);
+	v = admit(&h->caps.limit, p, now, rates);
 	if (v == LIMIT_VERIFY) {
 		check_host(h, p, now);
-		v = limit_admit(&h->caps.limit, p->inner, p->gateway, now);
+		v = admit(&h->caps.limit, p, now, rates);
 		if (v == LIMIT_VERIFY) /* the check failed: stay capped */
 			v = LIMIT_CAPPED;
 	}
@@ -126,6 +133,19 @@ bool caps_admit(struct helper *h, size_t i, const struct pin *p)
 	}
 	refuse(h, p, v);
 	return false;
+}
+
+void caps_note_present(struct helper *h)
+{
+	uint64_t expires = now_ms() + h->timeout_ms;
+	size_t i;
+
+	if (!h->caps.on)
+		return;
+	for (i = 0; i < h->npins; i++)
+		if (h->pins[i].state == PIN_PRESENT)
+			limit_note(&h->caps.limit, h->pins[i].inner,
+				   h->pins[i].gateway, expires);
 }
 
 void caps_settle(struct helper *h)

@@ -47,10 +47,13 @@ void caps_free(struct caps *c);
 /*
  * Pin i of the batch, p, is about to be written: true if it may be (a pin
  * the caps know is a refresh; a new one needs room under its host's cap and
- * tokens); false if refused, counted and warned about (the answer then
- * passes unpinned).
+ * tokens, unless !rates: a restore from conntrack); false if refused,
+ * counted and warned about (the answer then passes unpinned).
  */
-bool caps_admit(struct helper *h, size_t i, const struct pin *p);
+bool caps_admit(struct helper *h, size_t i, const struct pin *p, bool rates);
+
+/* Pins the look-up found live join the table before any new one is admitted. */
+void caps_note_present(struct helper *h);
 
 /* The kernel has answered for the batch's pins: the caps' table follows. */
 void caps_settle(struct helper *h);

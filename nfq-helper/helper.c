@@ -318,18 +318,23 @@ static bool create_pins(struct helper *h, uint64_t now, bool *full)
 	return true;
 }
 
-/* The caps decide on pins the look-up found absent, never on live ones. */
-static void admit_creates(struct helper *h)
+/*
+ * The caps decide on pins the look-up found absent, never on live ones, which
+ * count towards their host's cap first. A restore (rates false) is held to
+ * the cap, not to the rates.
+ */
+static void admit_creates(struct helper *h, bool rates)
 {
 	size_t i;
 
+	caps_note_present(h);
 	for (i = 0; i < h->npins; i++)
 		if (h->pins[i].state == PIN_TRY_CREATE &&
-		    !caps_admit(h, i, &h->pins[i]))
+		    !caps_admit(h, i, &h->pins[i], rates))
 			h->pins[i].state = PIN_REFUSED;
 }
 
-static void commit_pins(struct helper *h, bool admit)
+static void commit_pins(struct helper *h, bool live)
 {
 	uint64_t now = now_ms();
 	bool full = false;
@@ -338,8 +343,8 @@ static void commit_pins(struct helper *h, bool admit)
 	pin_mark_repeats(h->pins, h->npins);
 	for (round = 0; round < PIN_MAX_ROUNDS; round++) {
 		look_up_pins(h);
-		if (admit && round == 0)
-			admit_creates(h);
+		if (round == 0)
+			admit_creates(h, live);
 		if (!create_pins(h, now, &full))
 			break;
 	}
@@ -353,6 +358,7 @@ static void commit_pins(struct helper *h, bool admit)
 void helper_commit_pins(struct helper *h)
 {
 	commit_pins(h, false);
+	caps_settle(h);
 }
 
 void helper_read_kernel_counters(struct helper *h)

@@ -84,9 +84,9 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
  * repeats of a key resolved here, one look-up round trip, one exclusive
  * create of what is absent (none while the map is full), until each pin is
  * added, present, or given up (conflict, map full, error); PIN_MAX_ROUNDS
- * at most. Counts transactions and failed ones. The caps on new pins are
- * not applied here (a rebuild restores live tunnels); the live path of
- * helper_run() applies them to the pins the look-up found absent.
+ * at most. Counts transactions and failed ones. Of the caps on new pins only
+ * the per-host cap applies here (a rebuild restores every live tunnel at
+ * once); the live path of helper_run() applies the rates too.
  */
 void helper_commit_pins(struct helper *h);
 

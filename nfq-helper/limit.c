@@ -217,8 +217,8 @@ static void take(uint64_t *tat_us, uint32_t rate, uint64_t now_us)
 	*tat_us += 1000000 / rate;
 }
 
-enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
-			       in_addr_t gateway, uint64_t now_ms)
+static enum limit_verdict admit(struct limit *l, in_addr_t inner,
+				in_addr_t gateway, uint64_t now_ms, bool rates)
 {
 	uint32_t i = l->heads[slot_of(l, inner, l->bits)], n = 0;
 	uint32_t now_s = secs(now_ms), oldest = UINT32_MAX;
@@ -243,16 +243,31 @@ enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
 			return LIMIT_VERIFY;
 		return LIMIT_CAPPED;
 	}
-	if (!conforms(s->tat_us, l->cfg.host_rate, l->cfg.host_burst, now_us))
+	if (rates &&
+	    !conforms(s->tat_us, l->cfg.host_rate, l->cfg.host_burst, now_us))
 		return LIMIT_HOST_RATE;
-	if (!conforms(l->tat_us, l->cfg.rate, l->cfg.burst, now_us))
+	if (rates && !conforms(l->tat_us, l->cfg.rate, l->cfg.burst, now_us))
 		return LIMIT_RATE;
 	if (limit_note(l, inner, gateway, 0) < 0)
 		return LIMIT_RATE; /* no memory: refuse, as a rate would */
 	entry(l, *find(l, inner, gateway))->expires_s = PENDING;
-	take(&s->tat_us, l->cfg.host_rate, now_us);
-	take(&l->tat_us, l->cfg.rate, now_us);
+	if (rates) {
+		take(&s->tat_us, l->cfg.host_rate, now_us);
+		take(&l->tat_us, l->cfg.rate, now_us);
+	}
 	return LIMIT_CREATE;
+}
+
+enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
+			       in_addr_t gateway, uint64_t now_ms)
+{
+	return admit(l, inner, gateway, now_ms, true);
+}
+
+enum limit_verdict limit_admit_restore(struct limit *l, in_addr_t inner,
+				       in_addr_t gateway, uint64_t now_ms)
+{
+	return admit(l, inner, gateway, now_ms, false);
 }
 
 size_t limit_stale(struct limit *l, uint64_t now_ms, struct limit_key *out,

@@ -80,6 +80,13 @@ void limit_free(struct limit *l);
 enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
 			       in_addr_t gateway, uint64_t now_ms);
 
+/*
+ * The same for a pin restored from conntrack (a rebuild): the cap holds, the
+ * rates do not (a restart restores every live tunnel at once).
+ */
+enum limit_verdict limit_admit_restore(struct limit *l, in_addr_t inner,
+				       in_addr_t gateway, uint64_t now_ms);
+
 /* A pin known to be in the map, expiring at expires_ms (estimate). */
 int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
 	       uint64_t expires_ms);

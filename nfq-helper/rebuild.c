@@ -195,6 +195,9 @@ static void tally(struct rebuild_result *r, const struct pin *p)
 	case PIN_CONFLICT:
 		r->conflicts++;
 		break;
+	case PIN_REFUSED:
+		r->capped++;
+		break;
 	default:
 		r->failed++;
 		break;
@@ -331,9 +334,9 @@ int rebuild_run(struct helper *h, struct rebuild_result *r)
 	r->elapsed_us = now_us() - start;
 	h->stats.pins_rebuilt += r->added;
 	h->stats.heals += r->heals;
-	log_info("rebuild: %" PRIu64 " conntrack entries, %" PRIu64 " IKE/NAT-T flows: %" PRIu64 " pins (%" PRIu64 " added, %" PRIu64 " already there, %" PRIu64 " kept a live pin to another address, %" PRIu64 " failed; %" PRIu64 " answered flows via another address than the first); %" PRIu64 " split, %" PRIu64 " healed; %" PRIu64 " ms, %" PRIu64 " reads of the table (%" PRIu64 " over 1 ms, %" PRIu64 " over 5 ms, the longest %" PRIu64 " us), %" PRIu64 " packets served meanwhile",
+	log_info("rebuild: %" PRIu64 " conntrack entries, %" PRIu64 " IKE/NAT-T flows: %" PRIu64 " pins (%" PRIu64 " added, %" PRIu64 " already there, %" PRIu64 " kept a live pin to another address, %" PRIu64 " over their host's cap, %" PRIu64 " failed; %" PRIu64 " answered flows via another address than the first); %" PRIu64 " split, %" PRIu64 " healed; %" PRIu64 " ms, %" PRIu64 " reads of the table (%" PRIu64 " over 1 ms, %" PRIu64 " over 5 ms, the longest %" PRIu64 " us), %" PRIu64 " packets served meanwhile",
 		 r->entries, r->flows, r->pins, r->added, r->present,
-		 r->conflicts, r->failed, r->elsewhere, r->splits, r->heals,
+		 r->conflicts, r->capped, r->failed, r->elsewhere, r->splits, r->heals,
 		 r->elapsed_us / 1000, r->reads, r->reads_over_1ms,
 		 r->reads_over_5ms, r->slice_max_us, r->served);
 	log_flush();

@@ -19,6 +19,7 @@ struct rebuild_result {
 	uint64_t conflicts;	/* a live pin to another address was kept */
 	uint64_t elsewhere;	/* answered flows via another address than
 				 * the subscriber's IKE flow: no pin of theirs */
+	uint64_t capped;	/* over their inner host's cap (--host-pins) */
 	uint64_t failed;	/* map full, or errors */
 	uint64_t splits;	/* NAT-T flows split from their pin */
 	uint64_t heals;		/* of those, conntrack entries deleted */

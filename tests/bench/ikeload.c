@@ -3,14 +3,34 @@
  * ikeload: load for the benchmarks, batched with sendmmsg/recvmmsg.
  *
  *   ikeload gateway
- *     answers every IKE message on UDP 500 of any local address (AnyIP)
- *     from the address it was sent to, with a responder cookie, echoing
- *     the rest (the client's timestamp).
+ *     answers every IKE message on UDP 500, and on 4500 behind the non-ESP
+ *     marker, of any local address (AnyIP) from the address it was sent to,
+ *     with a responder cookie, echoing the rest (the client's timestamp) and
+ *     adding the sender's address as it arrived (after the NAT); twice when
+ *     the request asks for a retransmission.
  *   ikeload client -f FIRST -n COUNT -r RATE -g GW [-G GATEWAYS] [-p PORT]
  *     COUNT IKE first messages at RATE per second, message i from address
  *     FIRST + i to GW + i % GATEWAYS (distinct pairs, distinct flows), all
  *     from source port PORT; times each answer. Prints one line:
  *     "sent S answered A rate R rtt_us p50 P p99 Q p999 Z".
+ *   ikeload steady [-f FIRST -g GW [-G N] -r RATE] [-s SECONDS] [-n COUNT]
+ *                  [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1]
+ *                  [-P POP -A POPFIRST -a POPGW [-b M] [-i INTERVAL] [-o OFF]
+ *                  [-E POOL]]
+ *     for SECONDS: POP live tunnels (POPFIRST + k to POPGW + k % M, as
+ *     mapfill -G M pins them) each send a DPD
+ *     (IKEv2 INFORMATIONAL on 4500) every INTERVAL s, spread evenly, from
+ *     tunnel OFF on; new tunnels start at RATE per second (COUNT at most),
+ *     tunnel e from FIRST + e to GW + e % N (-1: all from FIRST to GW, each
+ *     a new flow: SOCKETS source ports), each a whole exchange in the mix
+ *     V2,MM,AM: IKEv2 (SA_INIT on 500, AUTH on 4500), IKEv1 main (three on
+ *     500, quick mode on 4500), aggressive (one on 500, quick mode on 4500);
+ *     PERCENT of the requests ask for their answer twice. Prints one line of
+ *     "name value" pairs: exchanges done, lost, split (the 4500 answer went
+ *     to another address than the 500 answer), DPD answered, lost, split
+ *     (not from POOL), and round trips (n, p50, p99, p999 in us) of the new
+ *     (first answer of an exchange), refresh (every later one, DPD
+ *     included), dpd, r500, r4500 and all answers.
  *   ikeload blast -f FIRST -g GW -p DPORT -s SECONDS [-F FLOWS]
  *     UDP datagrams as fast as it can for SECONDS, cycling over FLOWS flows
  *     (source addresses FIRST + k); FLOWS 0: every datagram a new flow.
@@ -35,7 +55,18 @@
 #include "stats.h"
 
 #define BATCH 64
-#define MSG_LEN 64	/* IKE header + timestamp + filler */
+#define MSG_LEN 64	/* IKE header + our payload + filler */
+#define IKE_HDR 28
+/* our payload behind the IKE header: the client's send time, the exchange
+ * (or DPD) number, its step, flags; the sender as the gateway saw it */
+#define PAY_TS 28
+#define PAY_ID 36
+#define PAY_STEP 40
+#define PAY_FLAGS 41
+#define PAY_SEEN 44
+#define PAY_END 50
+#define FLAG_TWICE 1	/* gateway: send the answer twice */
+#define FLAG_DPD 2
 
 struct slot {
 	uint8_t buf[2048];
@@ -124,36 +155,77 @@ static struct in_addr dest_of(int i)
 	return a;
 }
 
+/*
+ * Answers the request in slot i from the address it was sent to: a responder
+ * SPI if it had none, the response flag for IKEv2, and the sender's address
+ * as the gateway saw it (so that the client can tell a split subscriber).
+ * off: the IKE header's offset (4 behind the non-ESP marker). Returns how
+ * many copies to send: 0 (not IKE), 1, or 2 (the client asked for a
+ * retransmission).
+ */
+static int answer(int i, size_t off)
+{
+	struct in_addr self = dest_of(i);
+	size_t len = mm[i].msg_len;
+	uint8_t *b = slots[i].buf;
+	struct sockaddr_in from = slots[i].peer;
+	static const uint8_t zero[8];
+
+	if (off && (len < off || memcmp(b, zero, off)))
+		return 0;	/* keepalive or ESP */
+	prepare(i, len, true);
+	if (len < off + IKE_HDR)
+		len = off + IKE_HDR;	/* garbage in, a header out */
+	b += off;
+	if (!memcmp(b + 8, zero, 8))
+		for (int k = 0; k < 8; k++)
+			b[8 + k] = b[k] ^ 0x5a;
+	if (b[17] >> 4 == 2)
+		b[19] = 0x20;
+	if (len >= off + PAY_END) {
+		memcpy(b + PAY_SEEN, &from.sin_addr, 4);
+		memcpy(b + PAY_SEEN + 4, &from.sin_port, 2);
+	}
+	slots[i].iov.iov_len = len;
+	set_source(i, self);
+	return len >= off + PAY_END && (b[PAY_FLAGS] & FLAG_TWICE) ? 2 : 1;
+}
+
+/* Serves fd (IKE header at off) once: what is queued, a batch at most. */
+static void serve(int fd, size_t off)
+{
+	struct mmsghdr out[2 * BATCH];
+	int n, i, k = 0;
+
+	for (i = 0; i < BATCH; i++)
+		prepare(i, sizeof(slots[i].buf), true);
+	n = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+	for (i = 0; i < n; i++) {
+		int copies = answer(i, off);
+
+		while (copies--)
+			out[k++] = mm[i];
+	}
+	if (k)
+		sendmmsg(fd, out, k, 0);
+}
+
 static int gateway(void)
 {
-	int fd = udp_any(500), n, i;
+	struct pollfd p[2] = { { .fd = udp_any(500), .events = POLLIN },
+			       { .fd = udp_any(4500), .events = POLLIN } };
 
 	for (;;) {
-		for (i = 0; i < BATCH; i++)
-			prepare(i, sizeof(slots[i].buf), true);
-		n = recvmmsg(fd, mm, BATCH, MSG_WAITFORONE, NULL);
-		if (n < 0) {
+		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			perror("recvmmsg");
+			perror("poll");
 			return 1;
 		}
-		for (i = 0; i < n; i++) {
-			struct in_addr self = dest_of(i);
-			size_t len = mm[i].msg_len;
-			uint8_t *b = slots[i].buf;
-
-			prepare(i, len, true);
-			if (len < 28)
-				len = 28;	/* garbage in, a header out */
-			for (int k = 0; k < 8; k++)
-				b[8 + k] = b[k] ^ 0x5a;
-			b[19] = 0x20;
-			slots[i].iov.iov_len = len;
-			set_source(i, self);
-		}
-		if (n > 0)
-			sendmmsg(fd, mm, n, 0);
+		if (p[0].revents & POLLIN)
+			serve(p[0].fd, 0);
+		if (p[1].revents & POLLIN)
+			serve(p[1].fd, 4);
 	}
 }
 
@@ -205,8 +277,8 @@ static int client(int argc, char **argv)
 			b[16] = 0, b[17] = 0x10, b[18] = 4, b[19] = 0;
 			put_be32(b + 20, 0);
 			put_be32(b + 24, MSG_LEN);
-			memcpy(b + 28, &ts, sizeof(ts));
-			memset(b + 36, 0xa5, MSG_LEN - 36);
+			memcpy(b + PAY_TS, &ts, sizeof(ts));
+			memset(b + PAY_ID, 0, MSG_LEN - PAY_ID);
 			slots[n].peer = (struct sockaddr_in){
 				.sin_family = AF_INET, .sin_port = htons(500),
 				.sin_addr.s_addr = addr_plus(gw, sent % gateways) };
@@ -226,7 +298,7 @@ static int client(int argc, char **argv)
 
 			if (mm[i].msg_len < 36)
 				continue;
-			memcpy(&ts, slots[i].buf + 28, sizeof(ts));
+			memcpy(&ts, slots[i].buf + PAY_TS, sizeof(ts));
 			stats_latency(&rtt, (now_ns() - ts) / 1000);
 			got++;
 		}
@@ -250,6 +322,437 @@ static int client(int argc, char **argv)
 	       " p999 %" PRIu64 "\n", sent, got, sent * 1e9 / (t ? t : 1),
 	       stats_percentile(&rtt, 0.5), stats_percentile(&rtt, 0.99),
 	       stats_percentile(&rtt, 0.999));
+	return 0;
+}
+
+/*
+ * steady: a population of live tunnels sending DPD, and new tunnels that run
+ * whole exchanges, each answer timed by its class.
+ */
+enum shape { V2, MM, AM, SHAPES };
+
+/* per step of each exchange shape: on 4500 or not, the exchange type */
+static const struct {
+	uint8_t version, steps;
+	uint8_t natt[4], type[4];
+} shapes[SHAPES] = {
+	[V2] = { 0x20, 2, { 0, 1 }, { 34, 35 } },	/* IKE_SA_INIT, IKE_AUTH */
+	[MM] = { 0x10, 4, { 0, 0, 0, 1 }, { 2, 2, 2, 32 } },	/* main, quick */
+	[AM] = { 0x10, 2, { 0, 1 }, { 4, 32 } },	/* aggressive, quick */
+};
+
+struct outbox {
+	int fd, n;
+	struct mmsghdr mm[BATCH];
+	struct {
+		uint8_t buf[MSG_LEN + 4];
+		struct sockaddr_in peer;
+		struct iovec iov;
+		char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} s[BATCH];
+};
+
+struct exchange {
+	uint8_t shape, step;
+	bool done;
+	uint32_t seen500;
+};
+
+enum { H_NEW, H_REFRESH, H_DPD, H_500, H_4500, H_ALL, HISTS };
+static const char *const hist_name[HISTS] = { "new", "refresh", "dpd",
+					      "r500", "r4500", "all" };
+
+#define MAX_SOCKETS 256
+
+struct steady {
+	struct in_addr first, gw, pop_first, pop_gw, pool;
+	unsigned long gateways, count, pop, pop_gws, offset, twice_pct, dpd_count;
+	double rate, interval;
+	unsigned mix[SHAPES], mix_sum, nsock;
+	bool one;
+	struct outbox *ob[2][MAX_SOCKETS], *dpd;	/* [natt][socket] */
+	struct exchange *ex;
+	uint8_t *dpd_got;
+	unsigned long started, done, split, dups, stray;
+	unsigned long dpd_sent, dpd_answered, dpd_split;
+	uint32_t rnd;
+	uint64_t first_start, last_start, last_answer;
+	struct nfqh_stats h[HISTS];
+};
+
+static struct steady st;
+
+static struct outbox *outbox_open(uint16_t port)
+{
+	struct outbox *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		perror("calloc");
+		exit(1);
+	}
+	o->fd = udp_any(port);
+	return o;
+}
+
+static void outbox_flush(struct outbox *o)
+{
+	int done = 0, n;
+
+	while (done < o->n) {
+		n = sendmmsg(o->fd, o->mm + done, o->n - done, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("sendmmsg");
+			break;
+		}
+		done += n;
+	}
+	o->n = 0;
+}
+
+static uint32_t rnd(void)
+{
+	st.rnd ^= st.rnd << 13;
+	st.rnd ^= st.rnd >> 17;
+	st.rnd ^= st.rnd << 5;
+	return st.rnd;
+}
+
+/*
+ * Queues one request: IKE header (with the responder SPI the gateway derives
+ * when known), our payload; behind the non-ESP marker on 4500.
+ */
+static void request(struct outbox *o, bool natt, uint32_t spi_hi, uint32_t id,
+		    uint8_t version, uint8_t type, uint8_t step, uint8_t flags,
+		    struct in_addr src, struct in_addr dst, bool rspi)
+{
+	size_t off = natt ? 4 : 0;
+	uint64_t ts = now_ns();
+	uint8_t *b, *h;
+	int i;
+
+	if (o->n == BATCH)
+		outbox_flush(o);
+	i = o->n++;
+	b = o->s[i].buf;
+	h = b + off;
+	memset(b, 0, off + MSG_LEN);
+	put_be32(h, spi_hi);
+	put_be32(h + 4, id);
+	if (rspi)
+		for (int k = 0; k < 8; k++)
+			h[8 + k] = h[k] ^ 0x5a;
+	h[17] = version;
+	h[18] = type;
+	h[19] = version == 0x20 ? 0x08 : 0;	/* IKEv2: initiator */
+	put_be32(h + 20, step);
+	put_be32(h + 24, MSG_LEN);
+	memcpy(h + PAY_TS, &ts, sizeof(ts));
+	memcpy(h + PAY_ID, &id, sizeof(id));
+	h[PAY_STEP] = step;
+	h[PAY_FLAGS] = flags | (rnd() % 100 < st.twice_pct ? FLAG_TWICE : 0);
+
+	o->s[i].iov = (struct iovec){ b, off + MSG_LEN };
+	o->s[i].peer = (struct sockaddr_in){ .sin_family = AF_INET,
+					     .sin_port = htons(natt ? 4500 : 500),
+					     .sin_addr = dst };
+	memset(&o->mm[i], 0, sizeof(o->mm[i]));
+	o->mm[i].msg_hdr = (struct msghdr){
+		.msg_name = &o->s[i].peer, .msg_namelen = sizeof(o->s[i].peer),
+		.msg_iov = &o->s[i].iov, .msg_iovlen = 1,
+		.msg_control = o->s[i].cbuf,
+		.msg_controllen = sizeof(o->s[i].cbuf) };
+	memset(o->s[i].cbuf, 0, sizeof(o->s[i].cbuf));
+	{
+		struct cmsghdr *c = CMSG_FIRSTHDR(&o->mm[i].msg_hdr);
+		struct in_pktinfo pi = { .ipi_spec_dst = src };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+}
+
+/* Sends exchange e's current step. */
+static void exchange_step(uint32_t e)
+{
+	struct exchange *x = &st.ex[e];
+	bool natt = shapes[x->shape].natt[x->step];
+	struct in_addr src = st.first, dst = st.gw;
+
+	if (!st.one) {
+		src.s_addr = addr_plus(st.first, e);
+		dst.s_addr = addr_plus(st.gw, e % st.gateways);
+	}
+	request(st.ob[natt][e % st.nsock], natt, 0x1ce00000, e,
+		shapes[x->shape].version, shapes[x->shape].type[x->step],
+		x->step, 0, src, dst, x->step > 0);
+}
+
+static void exchange_start(void)
+{
+	uint32_t e = st.started++;
+	unsigned w = e % st.mix_sum, s = 0;
+
+	while (w >= st.mix[s])
+		w -= st.mix[s++];
+	st.ex[e].shape = s;
+	exchange_step(e);
+	st.last_start = now_ns();
+	if (!e)
+		st.first_start = st.last_start;
+}
+
+/* DPD j: an IKEv2 INFORMATIONAL of live tunnel offset + j, on 4500 */
+static void dpd_send(void)
+{
+	uint32_t j = st.dpd_sent++;
+	uint32_t k = (st.offset + j) % st.pop;
+	struct in_addr src = { addr_plus(st.pop_first, k) },
+		       dst = { addr_plus(st.pop_gw, k % st.pop_gws) };
+
+	request(st.dpd, true, 0xd9d00000, j, 0x20, 37, 0, FLAG_DPD, src, dst,
+		true);
+}
+
+static void timed(uint64_t us, int cls, bool natt)
+{
+	stats_latency(&st.h[cls], us);
+	stats_latency(&st.h[natt ? H_4500 : H_500], us);
+	stats_latency(&st.h[H_ALL], us);
+}
+
+/* One answer: timed by its class; the next step sent; splits counted. */
+static void take(const uint8_t *b, size_t len, bool natt, uint64_t t)
+{
+	const uint8_t *h = b + (natt ? 4 : 0);
+	uint32_t id, seen;
+	uint64_t ts, us;
+	struct exchange *x;
+
+	if (len < (natt ? 4u : 0u) + PAY_END) {
+		st.stray++;
+		return;
+	}
+	memcpy(&ts, h + PAY_TS, sizeof(ts));
+	memcpy(&id, h + PAY_ID, sizeof(id));
+	memcpy(&seen, h + PAY_SEEN, sizeof(seen));
+	us = (t - ts) / 1000;
+	st.last_answer = t;
+	if (h[PAY_FLAGS] & FLAG_DPD) {
+		if (id >= st.dpd_sent || st.dpd_got[id]) {
+			st.dups++;
+			return;
+		}
+		st.dpd_got[id] = 1;
+		st.dpd_answered++;
+		timed(us, H_REFRESH, true);
+		stats_latency(&st.h[H_DPD], us);
+		if (st.pool.s_addr && seen != st.pool.s_addr)
+			st.dpd_split++;
+		return;
+	}
+	if (id >= st.started) {
+		st.stray++;
+		return;
+	}
+	x = &st.ex[id];
+	if (x->done || h[PAY_STEP] != x->step) {
+		st.dups++;	/* the second copy of a retransmitted answer */
+		return;
+	}
+	timed(us, x->step ? H_REFRESH : H_NEW, natt);
+	if (!x->step)
+		x->seen500 = seen;
+	else if (natt && seen != x->seen500)
+		st.split++;	/* its 4500 flow left from another address */
+	if (++x->step < shapes[x->shape].steps) {
+		exchange_step(id);
+		return;
+	}
+	x->done = true;
+	st.done++;
+}
+
+static void drain(int fd, bool natt)
+{
+	int n, i;
+
+	do {
+		for (i = 0; i < BATCH; i++)
+			prepare(i, sizeof(slots[i].buf), false);
+		n = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+		for (i = 0; i < n; i++)
+			take(slots[i].buf, mm[i].msg_len, natt, now_ns());
+	} while (n == BATCH);
+}
+
+static uint64_t hist_n(const struct nfqh_stats *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < LAT_BUCKETS; i++)
+		n += s->latency[i];
+	return n;
+}
+
+/* rate: the exchanges' own, which may end before the DPD's */
+static void steady_report(void)
+{
+	double span = (st.last_start - st.first_start) / 1e9;
+
+	printf("exchanges %lu done %lu lost %lu split %lu rate %.0f dpd %lu "
+	       "dpd_answered %lu dpd_lost %lu dpd_split %lu dups %lu stray %lu",
+	       st.started, st.done, st.started - st.done, st.split,
+	       st.started > 1 && span > 0 ? (st.started - 1) / span : 0,
+	       st.dpd_sent,
+	       st.dpd_answered, st.dpd_sent - st.dpd_answered, st.dpd_split,
+	       st.dups, st.stray);
+	for (int i = 0; i < HISTS; i++)
+		printf(" %s_n %" PRIu64 " %s_p50 %" PRIu64 " %s_p99 %" PRIu64
+		       " %s_p999 %" PRIu64, hist_name[i], hist_n(&st.h[i]),
+		       hist_name[i], stats_percentile(&st.h[i], 0.5),
+		       hist_name[i], stats_percentile(&st.h[i], 0.99),
+		       hist_name[i], stats_percentile(&st.h[i], 0.999));
+	printf("\n");
+}
+
+static int steady_usage(void)
+{
+	fprintf(stderr,
+		"usage: ikeload steady [-f FIRST -g GW [-G N] -r RATE] [-s SECONDS] [-n COUNT]\n"
+		"       [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1]\n"
+		"       [-P POPULATION -A POPFIRST -a POPGW [-b GATEWAYS] [-i INTERVAL] [-o OFFSET]\n"
+		"       [-E POOL]]\n");
+	return 2;
+}
+
+static int steady_args(int argc, char **argv, double *seconds)
+{
+	int c;
+
+	st.gateways = 1, st.pop_gws = 1, st.interval = 30, st.twice_pct = 10;
+	st.nsock = 1;
+	st.mix[V2] = st.mix[MM] = st.mix[AM] = 1;
+	st.count = ~0UL;
+	while ((c = getopt(argc, argv, "f:g:G:r:s:n:x:R:S:1P:A:a:b:i:o:E:")) != -1) {
+		switch (c) {
+		case 'f': inet_pton(AF_INET, optarg, &st.first); break;
+		case 'g': inet_pton(AF_INET, optarg, &st.gw); break;
+		case 'G': st.gateways = strtoul(optarg, NULL, 10); break;
+		case 'r': st.rate = atof(optarg); break;
+		case 's': *seconds = atof(optarg); break;
+		case 'n': st.count = strtoul(optarg, NULL, 10); break;
+		case 'x':
+			if (sscanf(optarg, "%u,%u,%u", &st.mix[V2], &st.mix[MM],
+				   &st.mix[AM]) != 3)
+				return steady_usage();
+			break;
+		case 'R': st.twice_pct = strtoul(optarg, NULL, 10); break;
+		case 'S': st.nsock = strtoul(optarg, NULL, 10); break;
+		case '1': st.one = true; break;
+		case 'P': st.pop = strtoul(optarg, NULL, 10); break;
+		case 'A': inet_pton(AF_INET, optarg, &st.pop_first); break;
+		case 'a': inet_pton(AF_INET, optarg, &st.pop_gw); break;
+		case 'b': st.pop_gws = strtoul(optarg, NULL, 10); break;
+		case 'i': st.interval = atof(optarg); break;
+		case 'o': st.offset = strtoul(optarg, NULL, 10); break;
+		case 'E': inet_pton(AF_INET, optarg, &st.pool); break;
+		default: return steady_usage();
+		}
+	}
+	st.mix_sum = st.mix[V2] + st.mix[MM] + st.mix[AM];
+	if (*seconds <= 0 || st.interval <= 0 || !st.mix_sum ||
+	    !st.gateways || !st.pop_gws || !st.nsock || st.nsock > MAX_SOCKETS ||
+	    (st.rate > 0 && (!st.first.s_addr || !st.gw.s_addr)) ||
+	    (st.pop && (!st.pop_first.s_addr || !st.pop_gw.s_addr)))
+		return steady_usage();
+	if (st.count == ~0UL)
+		st.count = st.rate * *seconds;
+	if (st.rate <= 0)
+		st.count = 0;
+	st.dpd_count = st.pop * *seconds / st.interval;
+	return 0;
+}
+
+static int steady(int argc, char **argv)
+{
+	double seconds = 10, dpd_rate;
+	struct pollfd p[2 * MAX_SOCKETS + 1];
+	uint64_t start, t, sched_end = 0, next;
+	unsigned nfd = 0, i, k;
+	int ret = steady_args(argc, argv, &seconds);
+
+	if (ret)
+		return ret;
+	st.rnd = 0x9e3779b9;
+	st.ex = calloc(st.count + 1, sizeof(*st.ex));
+	st.dpd_got = calloc(st.dpd_count + 1, 1);
+	if (!st.ex || !st.dpd_got) {
+		perror("calloc");
+		return 1;
+	}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < st.nsock; i++) {
+			st.ob[k][i] = outbox_open((k ? 42000 : 41000) + i);
+			p[nfd++] = (struct pollfd){ st.ob[k][i]->fd, POLLIN, 0 };
+		}
+	st.dpd = outbox_open(4500);
+	p[nfd++] = (struct pollfd){ st.dpd->fd, POLLIN, 0 };
+	dpd_rate = st.dpd_count / seconds;
+	start = now_ns();
+	for (;;) {
+		double el;
+
+		t = now_ns();
+		el = (t - start) / 1e9;
+		for (k = 0; st.started < st.count && k < 4 * BATCH &&
+			    st.started < el * st.rate + 1; k++)
+			exchange_start();
+		for (k = 0; st.dpd_sent < st.dpd_count && k < 4 * BATCH &&
+			    st.dpd_sent < el * dpd_rate + 1; k++)
+			dpd_send();
+		for (k = 0; k < 2; k++)
+			for (i = 0; i < st.nsock; i++)
+				outbox_flush(st.ob[k][i]);
+		outbox_flush(st.dpd);
+		if (!sched_end && st.started == st.count &&
+		    st.dpd_sent == st.dpd_count)
+			sched_end = now_ns();
+		/* the end: all answered, or a second without an answer */
+		if (sched_end && ((st.done == st.count &&
+				   st.dpd_answered == st.dpd_count) ||
+				  now_ns() > (st.last_answer > sched_end ?
+					      st.last_answer : sched_end) +
+						     1000000000ULL))
+			break;
+		next = sched_end ? now_ns() + 100000000ULL : t + 1000000ULL;
+		if (!sched_end) {
+			uint64_t a = st.started < st.count && st.rate > 0 ?
+				start + st.started * 1e9 / st.rate : next;
+			uint64_t d = st.dpd_sent < st.dpd_count ?
+				start + st.dpd_sent * 1e9 / dpd_rate : next;
+
+			next = a < d ? a : d;
+		}
+		{
+			int64_t wait = (int64_t)(next - now_ns());
+			struct timespec ts = { 0, 0 };
+
+			if (wait > 0)
+				ts = (struct timespec){ wait / 1000000000,
+							wait % 1000000000 };
+
+			if (ppoll(p, nfd, &ts, NULL) <= 0)
+				continue;
+		}
+		for (k = 0; k < nfd; k++)
+			if (p[k].revents & POLLIN)
+				drain(p[k].fd, k >= st.nsock);
+	}
+	steady_report();
 	return 0;
 }
 
@@ -342,10 +845,12 @@ int main(int argc, char **argv)
 		return gateway();
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return client(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "steady"))
+		return steady(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "blast"))
 		return blast(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "sink"))
 		return sink(argc - 1, argv + 1);
-	fprintf(stderr, "usage: ikeload gateway | client ... | blast ... | sink ...\n");
+	fprintf(stderr, "usage: ikeload gateway | client ... | steady ... | blast ... | sink ...\n");
 	return 2;
 }

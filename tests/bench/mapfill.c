@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * mapfill: writes COUNT pins (100.80.0.0 + i . GATEWAY : POOL) straight
- * into the map through the daemon's writer, BATCH per transaction, and
- * prints the time it took. Usage: mapfill [-t table] [-m map] [-b batch]
- * COUNT GATEWAY POOL
+ * mapfill: writes COUNT pins (100.80.0.0 + i . GATEWAY + i % GATEWAYS : POOL)
+ * straight into the map through the daemon's writer, BATCH per transaction,
+ * and prints the time it took. Usage: mapfill [-t table] [-m map]
+ * [-b batch] [-G gateways] COUNT GATEWAY POOL
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 int main(int argc, char **argv)
 {
 	const char *table = "natt_pin", *map = "pins";
-	unsigned long count, batch = 4096, done = 0, failed = 0;
+	unsigned long count, batch = 4096, done = 0, failed = 0, gateways = 1;
 	struct pin *pins, **pp;
 	struct nftmap *m;
 	struct timespec a, b;
@@ -26,18 +26,20 @@ int main(int argc, char **argv)
 	bool committed;
 	int c, ret;
 
-	while ((c = getopt(argc, argv, "t:m:b:")) != -1) {
+	while ((c = getopt(argc, argv, "t:m:b:G:")) != -1) {
 		if (c == 't')
 			table = optarg;
 		else if (c == 'm')
 			map = optarg;
 		else if (c == 'b')
 			batch = strtoul(optarg, NULL, 10);
+		else if (c == 'G')
+			gateways = strtoul(optarg, NULL, 10);
 		else
 			return 2;
 	}
-	if (argc - optind != 3 || !batch) {
-		fprintf(stderr, "usage: mapfill [-t table] [-m map] [-b batch] COUNT GATEWAY POOL\n");
+	if (argc - optind != 3 || !batch || !gateways) {
+		fprintf(stderr, "usage: mapfill [-t table] [-m map] [-b batch] [-G gateways] COUNT GATEWAY POOL\n");
 		return 2;
 	}
 	count = strtoul(argv[optind], NULL, 10);
@@ -55,7 +57,8 @@ int main(int argc, char **argv)
 		unsigned long n = count - done < batch ? count - done : batch;
 
 		for (unsigned long i = 0; i < n; i++) {
-			pin_init(&pins[i], htonl(ntohl(base) + done + i), gw, pool);
+			pin_init(&pins[i], htonl(ntohl(base) + done + i),
+				 htonl(ntohl(gw) + (done + i) % gateways), pool);
 			pp[i] = &pins[i];
 		}
 		ret = nftmap_commit(m, pp, n, 3600 * 1000, &committed);

@@ -12,10 +12,11 @@
  *     SPIs, bad length, version, exchange). -e: after each 4500 answer, an
  *     ESP packet and a NAT-T keepalive too. -H N: answers on 500 wait, N
  *     at a time, until N initiators have spoken (simultaneous starts).
- *     -F: flood, a server that cooperates with a subscriber: after the
- *     first answer on 500, copies of it with a zero responder SPI (never
- *     a pin, so each would be queued) go to that flow again and again
- *     until SIGTERM, which prints "flooded N".
+ *     -F: flood, a server that cooperates with a subscriber: instead of
+ *     the first answer on 500, copies of it with a zero responder SPI
+ *     (never a pin, so no refresh absorbs them and each would be queued)
+ *     go to that flow again and again until SIGTERM, which prints
+ *     "flooded N".
  *   ikepeer forge -g TARGET -f SOURCE -p PORT [-n N]
  *     N well-formed IKE answers (random cookies) from SOURCE:500 to
  *     TARGET:PORT: replies for flows that do not exist.
@@ -226,13 +227,16 @@ static void gateway_rx(int fd, bool natt)
 			release_held();
 		return;
 	}
-	send_from(fd, out, n, &from, self);
-	if (!natt && opt.flood && !flood.len) {
-		flood = (struct held){ .fd = fd, .to = from, .self = self,
-				       .len = n };
-		memcpy(flood.buf, out, n);
-		memset(flood.buf + 8, 0, 8);
+	if (!natt && opt.flood) {
+		if (!flood.len) {
+			flood = (struct held){ .fd = fd, .to = from,
+					       .self = self, .len = n };
+			memcpy(flood.buf, out, n);
+			memset(flood.buf + 8, 0, 8);
+		}
+		return;
 	}
+	send_from(fd, out, n, &from, self);
 	if (natt && opt.extras) {
 		/* what must never reach the helper: ESP and a keepalive */
 		send_from(fd, esp, sizeof(esp), &from, self);
