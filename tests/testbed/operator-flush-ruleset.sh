@@ -9,18 +9,23 @@
 # and how many of them ended split (their NAT-T flow left from another pool
 # address). No exchange fails, and none floats outside the gaps.
 source "$(dirname "$0")/lib.sh"
-BATCH=100	# exchanges per client run; runs go on until the rounds are done
+BATCH=20	# exchanges per client run; runs go on until the rounds are done
+PACE=0.05	# s between a client's runs: a steady load, not as fast as it goes
 LOOPS=4		# clients at once: one waiting on a held answer stalls only itself
 BALANCE=inc	# without a pin, the NAT-T flow always gets another address
 SLACK=64	# gateway log lines around a gap: exchanges under way at its edges
 PROBE=20	# exchanges started right after the reload, from 100.64.1.0/24
 
 setup_testbed
+# the load's subscribers: 100.80.0.0/12, room for every run until the rounds
+# are done (refreshes are never queued now, so the load runs fast)
+ip -n "$sub" route add local 100.80.0.0/12 dev lo
+ip -n "$cgn" route add 100.80.0.0/12 via 100.64.0.2
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 pin_on --ruleset "$RULES/natt-pin.nft" --loader "$RULES/natt-pin-load"
-pins() { ip netns exec "$cgn" nft list map ip natt_pin pins 2>/dev/null | grep -o '100\.64\.[0-9.]* \. ' | wc -l; }
+pins() { ip netns exec "$cgn" nft list map ip natt_pin pins 2>/dev/null | grep -o '100\.[0-9.]* \. ' | wc -l; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 count() { grep -c "$1" "$WORK/helper.log"; }
 
@@ -35,15 +40,17 @@ operator_conf() {
 	cgnat_ruleset
 }
 
-# the load: LOOPS clients, each running one after the other from 100 new
-# inner hosts of its quarter of 100.64.16.0/20, until told to stop
+# the load: LOOPS clients, each running one after the other from BATCH new
+# inner hosts of its /14 of 100.80.0.0/12, PACE apart, until told to stop
+# (at most 2000 runs: the loop is bounded)
 load_loop() {
 	local l=$1 b=0 a
-	while [ ! -e "$WORK/stop" ] && [ $b -lt 10 ]; do
-		a=$((16 * 256 + 1 + l * 1024 + b * BATCH))
+	while [ ! -e "$WORK/stop" ] && [ $b -lt 2000 ]; do
+		a=$((l * 262144 + 1 + b * BATCH))
 		ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" \
-			-f "100.64.$((a / 256)).$((a % 256))" -n $BATCH -t 200 >>"$WORK/load.$l"
+			-f "100.$((80 + a / 65536)).$((a / 256 % 256)).$((a % 256))" -n $BATCH -t 200 >>"$WORK/load.$l"
 		b=$((b + 1))
+		sleep $PACE
 	done
 }
 loads=()
@@ -58,8 +65,10 @@ done
 # them with its gap (gateway log lines) to $WORK/gaps
 round() {
 	local name=$1 conf=$2 first=$3 n0 n1 n2 s e t0 t1 events made gap off backs
-	made=$(count '^pin:')
-	busywait 20000 sh -c "[ \$(grep -c '^pin:' '$WORK/helper.log') -ge $((made + 50)) ]" ||
+	# pins in the map (the log summarises pin lines once they come fast)
+	made=$(pins)
+	more() { [ "$(pins)" -ge $((made + 50)) ]; }
+	busywait 20000 more ||
 		fail "$name: the load makes no pins"
 	events=$(count 'ruleset: back after\|re-created in one transaction')
 	backs=$(count 'ruleset: back after')
@@ -74,13 +83,15 @@ round() {
 	busywait 10000 sh -c "[ \$(grep -c 'ruleset: back after\|re-created in one transaction' '$WORK/helper.log') -gt $events ]" ||
 		fail "$name: the helper did not restore: $(grep ruleset: "$WORK/helper.log" | tail -3)"
 	e=$(wc -l <"$WORK/gw.log")
-	busywait 10000 sh -c "[ \$(ip netns exec '$cgn' nft list map ip natt_pin pins | grep -c ' \\. ') -gt $n1 ]" ||
+	again() { [ "$(pins)" -gt "$n1" ]; }
+	busywait 10000 again ||
 		fail "$name: no pin after the restore"
 	t1=$(now_ms)
 	gap=$(grep -o 'back after [0-9]* ms' "$WORK/helper.log" | tail -1)
 	[ $((events + 1)) -eq "$(count 'ruleset: back after\|re-created in one transaction')" ] ||
 		fail "$name: more than one restore"
-	busywait 20000 sh -c "[ \$(ip netns exec '$cgn' nft list map ip natt_pin pins | grep -c ' \\. ') -ge $((n1 + 50)) ]" ||
+	made_again() { [ "$(pins)" -ge $((n1 + 50)) ]; }
+	busywait 20000 made_again ||
 		fail "$name: pins not made again"
 	n2=$(pins)
 	off=$(grep -o 'back after [0-9]* ms' "$WORK/helper.log" | tail -1 | awk '{ print $3 }')
