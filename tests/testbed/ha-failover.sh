@@ -144,8 +144,10 @@ for ((i = 1; i <= TUNNELS; i++)); do
 	PIDS+=($!)
 done
 # pins in A's map (the log summarises pin lines once they come fast)
-pins_on_a() { [ "$(ip netns exec "$a" nft list map ip natt_pin pins | grep -o '100\.64\.1\.[0-9]* \. ' | wc -l)" -ge $TUNNELS ]; }
-busywait 20000 pins_on_a || fail "tunnels did not get their pins on A"
+pins_on_a() {	# pins_on_a PATTERN N: at least N pins of inner hosts PATTERN
+	[ "$(ip netns exec "$a" nft list map ip natt_pin pins | grep -o "$1 \\. " | wc -l)" -ge "$2" ]
+}
+busywait 20000 pins_on_a '100\.64\.1\.[0-9]*' $TUNNELS || fail "tunnels did not get their pins on A"
 busywait 20000 sh -c "[ \$(awk '\$2 == 4500 { print \$5 }' '$WORK/gw.log' | sort -u | wc -l) -ge $TUNNELS ]" ||
 	fail "tunnels did not float to 4500"
 
@@ -155,10 +157,15 @@ for ((i = 1; i <= LATE; i++)); do
 		>"$WORK/late-$i" &
 	PIDS+=($!)
 done
-busywait 10000 sh -c "[ \$(grep -h '^pin: 100\\.64\\.1\\.1[0-9][0-9] ' '$WORK'/helper-a.*.log | wc -l) -ge $LATE ]" ||
+busywait 10000 pins_on_a '100\.64\.1\.1[0-9][0-9]' $LATE ||
 	fail "late subscribers were not pinned on A"
 t_pin=$(now_ms)
-grep -h '^pin: 100\.64\.1\.1[0-9][0-9] ' "$WORK"/helper-a.*.log | awk '{ print $2, $6 }' | sort >"$WORK/pins-late-a"
+late_pins() {	# late_pins NODE: the late subscribers' pins there, "inner pool"
+	ip netns exec "$1" nft list map ip natt_pin pins |
+		grep -o "100\.64\.1\.1[0-9][0-9] \. $GW [^,}]*: 198\.51\.100\.[0-9]*" |
+		awk '{ print $1, $NF }' | sort
+}
+late_pins "$a" >"$WORK/pins-late-a"
 
 # A fails: every link down
 t0=$(now_ms)
@@ -193,9 +200,7 @@ late_split=$(for f in "$WORK"/late-*; do
 done | awk '{ s += $1 } END { print s + 0 }')
 retx=$(cat "$WORK"/tunnel-* | awk '{ s += $NF } END { print s + 0 }')
 # the late subscribers' pins on B: the addresses their IKE flows had on A
-ip netns exec "$b" nft list map ip natt_pin pins |
-	grep -o "100\.64\.1\.1[0-9][0-9] \. $GW [^,}]*: 198\.51\.100\.[0-9]*" |
-	awk '{ print $1, $NF }' | sort >"$WORK/pins-late-b"
+late_pins "$b" >"$WORK/pins-late-b"
 late_pinned=$(comm -12 "$WORK/pins-late-a" "$WORK/pins-late-b" | wc -l)
 heals=$(grep -c '^heal:' "$WORK/helper-b.2.log")
 echo "tunnels kept: $kept of $TUNNELS ($retx DPD retransmissions in all)"
