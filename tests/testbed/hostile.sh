@@ -64,7 +64,7 @@ flood() {	# flood FIRST_ADDRESS_INDEX LOG_PREFIX
 	for ((j = 0; j < FLOOD_CLIENTS; j++)); do
 		a=$(($1 + j * FLOOD_EACH))
 		ip netns exec "$sub" "$IKEPEER" client -g 203.0.113.128 -G 127 \
-			-f "100.64.$((a / 256)).$((a % 256))" -n $FLOOD_EACH -t 300 >"$WORK/$2$j" &
+			-f "100.64.$((a / 256)).$((a % 256))" -n $FLOOD_EACH -t 1000 -r 5 >"$WORK/$2$j" &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p"; done

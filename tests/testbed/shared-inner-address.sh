@@ -47,7 +47,7 @@ fresh() {	# a new round: no pin, no flows
 	ip netns exec "$sub" conntrack -F >/dev/null 2>&1
 }
 client() {	# client CLIENT_ADDR GATEWAY OUT
-	ip netns exec "$lan" "$IKEPEER" client -g "$2" -f "$1" -t 300 -r 2 >"$3"
+	ip netns exec "$lan" "$IKEPEER" client -g "$2" -f "$1" -t 600 -r 3 >"$3"
 }
 
 both=0
