@@ -6,25 +6,31 @@
 # no pin is lost: the map only grows. Replies that arrive while no helper is
 # bound pass unpinned (bypass); their exchanges are counted as floated.
 source "$(dirname "$0")/lib.sh"
-BATCH=100	# exchanges per client run; runs go on until the steps are done
+BATCH=20	# exchanges per client run; runs go on until the steps are done
+PACE=0.05	# s between runs: a steady load, not as fast as it goes
 BALANCE=inc	# without a pin, the NAT-T flow always gets another address
 
 setup_testbed
+# the load's subscribers: 100.80.0.0/12, room for every run until the steps
+# are done (refreshes are never queued now, so the load runs fast)
+ip -n "$sub" route add local 100.80.0.0/12 dev lo
+ip -n "$cgn" route add 100.80.0.0/12 via 100.64.0.2
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
 pin_on
-pins() { ip netns exec "$cgn" nft list map ip natt_pin pins | grep -o '100\.64\.[0-9.]* \. ' | wc -l; }
+pins() { ip netns exec "$cgn" nft list map ip natt_pin pins | grep -o '100\.[0-9.]* \. ' | wc -l; }
 
-# the load: client runs one after the other, each from 100 new inner hosts
-# of 100.64.16.0/20, until told to stop
+# the load: client runs one after the other, each from BATCH new inner
+# hosts of 100.80.0.0/12, PACE apart, until told to stop (at most 5000 runs)
 load_loop() {
 	local b=0 a
-	while [ ! -e "$WORK/stop" ] && [ $b -lt 40 ]; do
-		a=$((16 * 256 + 1 + b * BATCH))
+	while [ ! -e "$WORK/stop" ] && [ $b -lt 5000 ]; do
+		a=$((1 + b * BATCH))
 		ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" \
-			-f "100.64.$((a / 256)).$((a % 256))" -n $BATCH -t 200 >>"$WORK/load"
+			-f "100.$((80 + a / 65536)).$((a / 256 % 256)).$((a % 256))" -n $BATCH -t 200 >>"$WORK/load"
 		b=$((b + 1))
+		sleep $PACE
 	done
 }
 load_loop &
