@@ -10,7 +10,6 @@
 
 #include "caps.h"
 #include "helper.h"
-#include "mapload.h"
 #include "nftmap.h"
 
 static void addrs(const struct pin *p, char a[3][INET_ADDRSTRLEN])
@@ -177,15 +176,7 @@ void caps_settle(struct helper *h)
 	h->stats.pin_table = limit_count(&h->caps.limit);
 }
 
-static void note_loaded(const struct nftmap_elem *e, void *data)
-{
-	struct helper *h = data;
-
-	limit_note(&h->caps.limit, e->inner, e->gateway, e->expires_ms);
-}
-
-int caps_start(struct helper *h, const struct limit_config *c,
-	       const char *table, const char *map)
+int caps_start(struct helper *h, const struct limit_config *c)
 {
 	struct timespec ts;
 	int ret;
@@ -198,30 +189,7 @@ int caps_start(struct helper *h, const struct limit_config *c,
 	if (ret < 0)
 		return ret;
 	h->caps.on = true;
-	h->caps.load_start_ms = now_ms();
-	return mapload_start(&h->caps.load, table, map);
-}
-
-/* The pins read from the map so far join the limiter's table. */
-static void take_loaded(struct helper *h, uint64_t now)
-{
-	uint64_t total;
-	int ret;
-
-	ret = mapload_take(h->caps.load, note_loaded, h, &total);
-	if (ret > 0)
-		return;
-	if (ret < 0)
-		log_warnx(
-			"caps: map %s: reading its pins: %s (the caps count the %" PRIu64
-			" read and those made from now on)",
-			h->map_name, strerror(-ret), total);
-	else
-		log_info("caps: %" PRIu64 " pins read from map %s in %.1f s",
-			 total, h->map_name,
-			 (now - h->caps.load_start_ms) / 1e3);
-	mapload_stop(h->caps.load);
-	h->caps.load = NULL;
+	return 0;
 }
 
 /* Once new pins come faster than LIMIT_LOG_LINES a window: one line. */
@@ -255,8 +223,6 @@ void caps_tick(struct helper *h)
 		return;
 	h->caps.next_tick_ms = now + 1000;
 	log_summary(h, now, false);
-	if (h->caps.load)
-		take_loaded(h, now);
 	/* pins past their estimate: expired, or refreshed by the kernel; up
 	 * to SWEEP_ROUNDS full rounds a second keep up with the global rate */
 	for (round = 0; round < SWEEP_ROUNDS; round++) {
@@ -289,8 +255,6 @@ bool caps_log_pin(struct helper *h, const struct pin *p)
 
 void caps_free(struct caps *c)
 {
-	mapload_stop(c->load);
-	c->load = NULL;
 	limit_free(&c->limit);
 	free(c->created);
 	c->created = NULL;

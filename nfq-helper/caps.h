@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The caps on new pins at work in the daemon: limit.c's decisions with the
- * kernel reads they need (a host at its cap, expired estimates, the map's
- * pins at start, read in a thread), their counters and log lines. helper.c
- * calls caps_admit() where a pin is about to be created, caps_settle() once
+ * kernel reads they need (a host at its cap, expired estimates), their
+ * counters and log lines. helper.c calls caps_admit() where a pin is about to be created, caps_settle() once
  * the kernel has answered, caps_log_pin() for each new pin's line; the main
  * loop calls caps_tick() at least once a second.
  */
@@ -21,27 +20,24 @@
 #define CAPS_TICK_MS 1000
 
 struct helper;
-struct mapload;
 struct pin;
 
 struct caps {
 	struct limit limit;
 	bool on;
 	bool *created;	      /* per pin of the batch: admitted as new */
-	struct mapload *load; /* the map's pins, read in the background */
-	uint64_t load_start_ms;
 	uint64_t next_tick_ms;
 	char summary_eg[128]; /* a pin the summary line names */
 	struct ratelimit rl_capped, rl_rate, rl_error;
 };
 
 /*
- * Starts the caps; the pins the map holds join them as a thread reads them
- * (caps_tick). Until then a host's cap counts the pins known so far. 0 or
- * -errno.
+ * Starts the caps with an empty table. The pins it learns are those the
+ * rebuild from conntrack restores or finds (every live tunnel's) and those
+ * the daemon makes; not a dump of the map, which costs the kernel time
+ * quadratic in its size (87 s of CPU for 1M pins). 0 or -errno.
  */
-int caps_start(struct helper *h, const struct limit_config *c,
-	       const char *table, const char *map);
+int caps_start(struct helper *h, const struct limit_config *c);
 void caps_free(struct caps *c);
 
 /*

@@ -161,12 +161,12 @@ static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 	const struct limit_config *c = &cfg->limits;
 	int ret;
 
-	ret = caps_start(h, c, cfg->table, cfg->map);
+	ret = caps_start(h, c);
 	if (ret < 0)
 		fatalx("caps: %s", strerror(-ret));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
 		 "/s per host (burst %" PRIu32 "), %" PRIu32 "/s in all (burst %"
-		 PRIu32 "), 0 meaning none; the map's pins are read in the background",
+		 PRIu32 "), 0 meaning none",
 		 c->host_cap, c->host_rate, c->host_burst, c->rate, c->burst);
 }
 
@@ -443,7 +443,7 @@ int main(int argc, char **argv)
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 	drop_privileges();
-	/* after the drop: its reader thread must not keep more than we do */
+	/* before the rebuild: the pins it restores or finds join the caps */
 	start_limits(&h, &cfg);
 
 	log_flush();
