@@ -39,6 +39,15 @@ table ip cgnat {
 NFT
 }
 
+# load_range: subscribers on every address of 100.80.0.0/12 too, for a
+# steady load that needs more fresh inner hosts than 100.64.16.0/20 holds;
+# load_addr N prints its Nth address
+load_range() {
+	ip -n "$sub" route add local 100.80.0.0/12 dev lo
+	ip -n "$cgn" route add 100.80.0.0/12 via 100.64.0.2
+}
+load_addr() { echo "100.$((80 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256))"; }
+
 setup_testbed() {
 	local i
 	case $BALANCE in inc | random) ;; *) fail "BALANCE must be inc or random" ;; esac

@@ -17,10 +17,8 @@ SLACK=64	# gateway log lines around a gap: exchanges under way at its edges
 PROBE=20	# exchanges started right after the reload, from 100.64.1.0/24
 
 setup_testbed
-# the load's subscribers: 100.80.0.0/12, room for every run until the rounds
-# are done (refreshes are never queued now, so the load runs fast)
-ip -n "$sub" route add local 100.80.0.0/12 dev lo
-ip -n "$cgn" route add 100.80.0.0/12 via 100.64.0.2
+# the load's subscribers: room for every run until the rounds are done
+load_range
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
@@ -48,7 +46,7 @@ load_loop() {
 	while [ ! -e "$WORK/stop" ] && [ $b -lt 2000 ]; do
 		a=$((l * 262144 + 1 + b * BATCH))
 		ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" \
-			-f "100.$((80 + a / 65536)).$((a / 256 % 256)).$((a % 256))" -n $BATCH -t 200 >>"$WORK/load.$l"
+			-f "$(load_addr $a)" -n $BATCH -t 200 >>"$WORK/load.$l"
 		b=$((b + 1))
 		sleep $PACE
 	done

@@ -11,10 +11,8 @@ PACE=0.05	# s between runs: a steady load, not as fast as it goes
 BALANCE=inc	# without a pin, the NAT-T flow always gets another address
 
 setup_testbed
-# the load's subscribers: 100.80.0.0/12, room for every run until the steps
-# are done (refreshes are never queued now, so the load runs fast)
-ip -n "$sub" route add local 100.80.0.0/12 dev lo
-ip -n "$cgn" route add 100.80.0.0/12 via 100.64.0.2
+# the load's subscribers: room for every run until the steps are done
+load_range
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
@@ -28,7 +26,7 @@ load_loop() {
 	while [ ! -e "$WORK/stop" ] && [ $b -lt 5000 ]; do
 		a=$((1 + b * BATCH))
 		ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" \
-			-f "100.$((80 + a / 65536)).$((a / 256 % 256)).$((a % 256))" -n $BATCH -t 200 >>"$WORK/load"
+			-f "$(load_addr $a)" -n $BATCH -t 200 >>"$WORK/load"
 		b=$((b + 1))
 		sleep $PACE
 	done
