@@ -25,8 +25,14 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	uint32_t len;
 
 	if (!strcmp(name, "dynset") &&
-	    nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE)
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
+	    strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME),
+		   RULESET_KEYS_SET))
 		r->refresh++;
+	if (!strcmp(name, "lookup") &&
+	    !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
+		    RULESET_KEYS_SET))
+		r->keys++;
 	if (!strcmp(name, "queue") &&
 	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == r->num)
 		r->native++;

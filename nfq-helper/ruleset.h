@@ -13,6 +13,8 @@
 
 #include <libmnl/libmnl.h>
 
+/* The companion set of the map's keys, where natt-pin-load makes one. */
+#define RULESET_KEYS_SET "pinned"
 /* The fallback's chain in table ip mangle, as natt-pin-load names it. */
 #define RULESET_XT_CHAIN "NATT_PIN"
 
@@ -23,6 +25,7 @@ struct ruleset_rules {
 	unsigned xt_other;	/* NFQUEUE rules there feeding another queue */
 	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
 	unsigned refresh;	/* dynset updates of the map (chain refresh) */
+	unsigned keys;		/* look-ups in the companion set of keys */
 };
 
 struct ruleset_state {

@@ -94,6 +94,9 @@ queue_total() { ip netns exec "$nat" awk '$1 == 0 { print $3 }' /proc/net/netfil
 # rows that need more than one exchange; each sets OUT like client()
 run_ct_deleted() {
 	local pid
+	# GLUE_CT: the entry comes with the packet, there is no look-up to miss
+	grep -q 'conntrack from queued packets' "$HLOG" &&
+		{ skip_row "conntrack comes with the queued packet (GLUE_CT): no look-up"; return; }
 	kill -STOP "$HELPER_PID"
 	ip netns exec "$sub" "$CRAFT" client -g $GW_ADDR -f "$SRC" -c ok -t 5000 >"$WORK/out" &
 	pid=$!
@@ -119,7 +122,9 @@ run_map_other_type() {
 	ip netns exec "$nat" nft delete table ip natt_pin
 	ip netns exec "$nat" nft add table ip natt_pin
 	ip netns exec "$nat" nft add map ip natt_pin pins "{ type ipv4_addr : ipv4_addr; flags timeout; }"
-	native_queue "$nat" && load_pin_ruleset "$nat"	# only the rules
+	# nft's own queue rules cannot load against it: nothing is queued
+	native_queue "$nat" &&
+		{ skip_row "native queue: the rules refer to the map and do not load against another type"; reload_ruleset; return; }
 	client ok 500 yes
 	reload_ruleset
 }
