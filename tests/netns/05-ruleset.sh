@@ -77,6 +77,11 @@ wait "$watcher"
 grep -q "migrated to the current shape, $n pins kept" <<<"$out" || fail "migration: $out"
 oldx nft list map ip natt_pin pins | grep -q 'flags dynamic,timeout' || fail "not migrated"
 [ "$(count)" = "$n" ] || fail "migration kept $(count) of $n pins"
+# the keys shape: every pin's key in set pinned as well
+if oldx nft list sets ip | grep -q 'set pinned'; then
+	keys=$(oldx nft list set ip natt_pin pinned | grep -o '100\.64\.[23]\.[0-9]* \. 203' | wc -l)
+	[ "$keys" = "$n" ] || fail "migration put $keys of $n keys into set pinned"
+fi
 left=$(oldx nft list map ip natt_pin pins | grep -o '100.64.3.1 . 203.0.113.2 timeout 40s expires [0-9]*s' | awk '{ print $NF }')
 # the time the migration took (seconds under a slow VM) is gone from it
 spent=$(($(date +%s) - added))
