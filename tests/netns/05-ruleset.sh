@@ -40,7 +40,7 @@ fi
 native=$(grep 'queue num' "$RULES/natt-pin.nft")
 while read -r line; do
 	m=${line%% queue num*}
-	grep -qF "$m ct original ip saddr . ip saddr @pins jump refresh # shape:map" "$RULES/natt-pin.nft" &&
+	grep -qF "#shape:map $m ct original ip saddr . ip saddr @pins jump refresh" "$RULES/natt-pin.nft" &&
 		grep -qF "$m ct original ip saddr . ip saddr @pinned jump refresh # shape:keys" "$RULES/natt-pin.nft" ||
 		fail "no refresh rule of each shape before: $line"
 done <<<"$native"
