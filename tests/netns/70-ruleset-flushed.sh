@@ -153,7 +153,8 @@ echo "--no-restore: the error names natt-pin-load; --check fails; a manual load 
 
 # 5. no loader: said at start, and at the loss
 helper "$WORK/helper.log" --loader /nonexistent/natt-pin-load --ruleset "$WORK/natt-pin.nft"
-grep -q "ruleset: restore: /nonexistent/natt-pin-load or .*: No such file or directory: a ruleset that a firewall reload removes cannot come back by itself" "$WORK/helper.log" ||
+# (said after "bound": awaited, not grepped at once)
+busywait 5000 grep -q "ruleset: restore: /nonexistent/natt-pin-load or .*: No such file or directory: a ruleset that a firewall reload removes cannot come back by itself" "$WORK/helper.log" ||
 	fail "no warning at start: $(cat "$WORK/helper.log")"
 ip netns exec "$nat" nft flush ruleset
 busywait 5000 grep -q "ruleset: cannot restore: /nonexistent/natt-pin-load" "$WORK/helper.log" ||
