@@ -148,7 +148,8 @@ deb:
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning --info $(BUILD)/deb/*.changes
 
-# the package under a real systemd, in a container (root; Debian's mirror)
+# the package under a real systemd, in a container per release (root; Debian's
+# mirror): SERVICE_RELEASES="debian12 debian13" (the default)
 .PHONY: test-service
 test-service:
 	$(Q)tests/service/run
