@@ -125,6 +125,7 @@ testbed: all
 install: $(BUILD)/nfq-helper
 	install -D -m 0755 $(BUILD)/nfq-helper $(DESTDIR)$(SBINDIR)/nfq-helper
 	install -D -m 0644 packaging/nfq-helper.8 $(DESTDIR)$(MANDIR)/man8/nfq-helper.8
+	install -D -m 0644 packaging/natt-pin-load.8 $(DESTDIR)$(MANDIR)/man8/natt-pin-load.8
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(DATADIR)/natt-pin.nft
 	install -D -m 0755 nft-rules/natt-pin-load $(DESTDIR)$(DATADIR)/natt-pin-load
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
