@@ -57,8 +57,88 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
-			const char *chain, struct ruleset_rules *r)
+/* How far one rule goes towards writing pins for answers with a mark bit. */
+struct learn_scan {
+	const char *map;
+	const char *chain;	/* the chain read */
+	uint32_t mark_reg;	/* the register the mark was loaded into, or 0 */
+	uint32_t mask;		/* meta mark and mask, in mark_reg */
+	uint32_t tests;		/* the rule asks meta mark and tests == tests */
+	bool updates;		/* the rule updates the map */
+	bool jumps;		/* the rule jumps to chain learn */
+	/* what the chains read so far hold */
+	uint32_t jump_mark;	/* unmark: the mark test in front of a jump */
+	uint32_t inline_mark;	/* unmark: a mark test in front of an update */
+	bool learn_updates;	/* learn: an update of the map */
+};
+
+static uint32_t data_u32(const struct nftnl_expr *e, uint16_t attr)
+{
+	const void *d;
+	uint32_t len, v = 0;
+
+	d = nftnl_expr_get(e, attr, &len);
+	if (d && len == sizeof(v))
+		memcpy(&v, d, sizeof(v));
+	return v;
+}
+
+static int learn_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct learn_scan *l = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const char *chain;
+
+	if (!strcmp(name, "meta") &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_MARK &&
+	    nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)) {
+		l->mark_reg = nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG);
+		l->mask = 0;
+	} else if (!strcmp(name, "bitwise") && l->mark_reg &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG) == l->mark_reg &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG) == l->mark_reg &&
+		   data_u32(e, NFTNL_EXPR_BITWISE_XOR) == 0) {
+		l->mask = data_u32(e, NFTNL_EXPR_BITWISE_MASK);
+	} else if (!strcmp(name, "cmp") && l->mask &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG) == l->mark_reg &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ &&
+		   data_u32(e, NFTNL_EXPR_CMP_DATA) == l->mask) {
+		l->tests = l->mask;
+	} else if (!strcmp(name, "dynset") &&
+		   nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
+		   !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME), l->map)) {
+		l->updates = true;
+	} else if (!strcmp(name, "immediate") &&
+		   nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
+		chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+		l->jumps = chain && !strcmp(chain, RULESET_LEARN_CHAIN);
+	}
+	return 0;
+}
+
+static int learn_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct learn_scan *l = data;
+
+	l->mark_reg = l->mask = l->tests = 0;
+	l->updates = l->jumps = false;
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		nftnl_expr_foreach(r, learn_expr_cb, l);
+	nftnl_rule_free(r);
+	if (!strcmp(l->chain, RULESET_LEARN_CHAIN)) {
+		l->learn_updates |= l->updates;
+	} else if (l->tests) {
+		if (l->jumps && !l->jump_mark)
+			l->jump_mark = l->tests;
+		if (l->updates && !l->inline_mark)
+			l->inline_mark = l->tests;
+	}
+	return MNL_CB_OK;
+}
+
+static int dump_chain(struct ruleset_sock *rs, const char *table,
+		      const char *chain, mnl_cb_t cb, void *data)
 {
 	char buf[NL_MSG_SIZE];
 	struct nftnl_rule *rule;
@@ -73,8 +153,37 @@ int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
 				    NLM_F_DUMP | NLM_F_ACK, rs->seq++);
 	nftnl_rule_nlmsg_build_payload(nlh, rule);
 	nftnl_rule_free(rule);
-	return nl_request(rs->nl, rs->portid, nlh, rs->rbuf,
-			  sizeof(rs->rbuf), rule_cb, r);
+	return nl_request(rs->nl, rs->portid, nlh, rs->rbuf, sizeof(rs->rbuf),
+			  cb, data);
+}
+
+int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
+			const char *chain, struct ruleset_rules *r)
+{
+	return dump_chain(rs, table, chain, rule_cb, r);
+}
+
+static int absent_ok(int ret)
+{
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int ruleset_learn_mark(struct ruleset_sock *rs, const char *table,
+		       const char *map, uint32_t *mark)
+{
+	struct learn_scan l = { .map = map, .chain = RULESET_UNMARK_CHAIN };
+	int ret;
+
+	*mark = 0;
+	ret = absent_ok(dump_chain(rs, table, l.chain, learn_rule_cb, &l));
+	if (ret == 0 && l.jump_mark) {
+		l.chain = RULESET_LEARN_CHAIN;
+		ret = absent_ok(dump_chain(rs, table, l.chain, learn_rule_cb, &l));
+	}
+	if (ret < 0)
+		return ret;
+	*mark = l.jump_mark && l.learn_updates ? l.jump_mark : l.inline_mark;
+	return 0;
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -137,11 +246,6 @@ static int get_handle(struct ruleset_sock *rs, const char *table,
 	return ret < 0 ? ret : 1;
 }
 
-static int absent_ok(int ret)
-{
-	return ret == -ENOENT ? 0 : ret;
-}
-
 int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,
 		 uint16_t queue_num, struct ruleset_state *s)
 {
@@ -163,6 +267,9 @@ int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,
 		if (ret == 0)
 			ret = absent_ok(ruleset_count_chain(rs, table, "refresh",
 							    &s->rules));
+		if (ret == 0)
+			ret = ruleset_learn_mark(rs, table, map,
+						 &s->rules.learn_mark);
 		if (ret < 0)
 			return ret;
 	}

@@ -15,6 +15,9 @@
 
 /* The fallback's chain in table ip mangle, as natt-pin-load names it. */
 #define RULESET_XT_CHAIN "NATT_PIN"
+/* natt-pin.nft's chains after the queue: the learn rule's */
+#define RULESET_UNMARK_CHAIN "unmark"
+#define RULESET_LEARN_CHAIN "learn"
 
 struct ruleset_rules {
 	uint16_t num;		/* the queue asked about */
@@ -23,6 +26,7 @@ struct ruleset_rules {
 	unsigned xt_other;	/* NFQUEUE rules there feeding another queue */
 	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
 	unsigned refresh;	/* dynset updates of the map (chain refresh) */
+	uint32_t learn_mark;	/* the learn rule's mark bit, 0 if none */
 };
 
 struct ruleset_state {
@@ -41,6 +45,14 @@ struct ruleset_sock {
 /* Counts the rules of one chain that feed queue r->num into *r. */
 int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
 			const char *chain, struct ruleset_rules *r);
+
+/*
+ * The mark bit that makes the kernel write an answer's pin: chain unmark
+ * tests `meta mark and BIT == BIT' and jumps to chain learn, which updates
+ * the map (or updates it itself). *mark is 0 when no such rule is loaded.
+ */
+int ruleset_learn_mark(struct ruleset_sock *rs, const char *table,
+		       const char *map, uint32_t *mark);
 
 /* Reads the whole state; a missing table, map or chain is no error. */
 int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,
