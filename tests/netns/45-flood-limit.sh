@@ -50,7 +50,7 @@ flood() {
 }
 
 # 1. nft's rules: the ruleset with its flood limit, without its queue rules
-grep -v 'queue num' "$RULES/natt-pin.nft" | sed 's/ # native-queue$//' >"$WORK/flood-only.nft"
+grep -v 'queue num\|# shape:keys$' "$RULES/natt-pin.nft" | sed 's/ # native-queue$//; s/ # shape:map$//' >"$WORK/flood-only.nft"
 ip netns exec "$nat" nft -f "$WORK/flood-only.nft" || fail "nft's flood-limit rules"
 [ "$(ip netns exec "$nat" nft list chain ip natt_pin ike_replies | grep -c 'limit rate over 20/second burst 64')" = 2 ] ||
 	fail "nft's flood-limit rules not loaded"
