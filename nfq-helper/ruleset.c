@@ -57,16 +57,18 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* How far one rule goes towards writing pins for answers with a mark bit. */
+/* One rule's expressions, in order. */
+struct rule_walk {
+	const char *map;
+	uint32_t mark_reg;	/* the register the mark was loaded into, or 0 */
+	uint32_t mask;		/* meta mark and mask, in mark_reg */
+	struct ruleset_learn_rule *r;
+};
+
+/* What the chains read so far hold. */
 struct learn_scan {
 	const char *map;
 	const char *chain;	/* the chain read */
-	uint32_t mark_reg;	/* the register the mark was loaded into, or 0 */
-	uint32_t mask;		/* meta mark and mask, in mark_reg */
-	uint32_t tests;		/* the rule asks meta mark and tests == tests */
-	bool updates;		/* the rule updates the map */
-	bool jumps;		/* the rule jumps to chain learn */
-	/* what the chains read so far hold */
 	uint32_t jump_mark;	/* unmark: the mark test in front of a jump */
 	uint32_t inline_mark;	/* unmark: a mark test in front of an update */
 	bool learn_updates;	/* learn: an update of the map */
@@ -85,7 +87,7 @@ static uint32_t data_u32(const struct nftnl_expr *e, uint16_t attr)
 
 static int learn_expr_cb(struct nftnl_expr *e, void *data)
 {
-	struct learn_scan *l = data;
+	struct rule_walk *l = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	const char *chain;
 
@@ -103,36 +105,48 @@ static int learn_expr_cb(struct nftnl_expr *e, void *data)
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG) == l->mark_reg &&
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ &&
 		   data_u32(e, NFTNL_EXPR_CMP_DATA) == l->mask) {
-		l->tests = l->mask;
+		l->r->tests = l->mask;
 	} else if (!strcmp(name, "dynset") &&
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
 		   !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME), l->map)) {
-		l->updates = true;
+		l->r->updates = true;
 	} else if (!strcmp(name, "immediate") &&
 		   nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
 		chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
-		l->jumps = chain && !strcmp(chain, RULESET_LEARN_CHAIN);
+		l->r->jumps = chain && !strcmp(chain, RULESET_LEARN_CHAIN);
 	}
 	return 0;
 }
 
+bool ruleset_learn_rule(const struct nlmsghdr *nlh, const char *map,
+			struct ruleset_learn_rule *r)
+{
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	struct rule_walk w = { .map = map, .r = r };
+	bool ok;
+
+	*r = (struct ruleset_learn_rule){ 0 };
+	ok = rule && nftnl_rule_nlmsg_parse(nlh, rule) == 0;
+	if (ok)
+		nftnl_expr_foreach(rule, learn_expr_cb, &w);
+	nftnl_rule_free(rule);
+	return ok;
+}
+
 static int learn_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct learn_scan *l = data;
+	struct ruleset_learn_rule r;
 
-	l->mark_reg = l->mask = l->tests = 0;
-	l->updates = l->jumps = false;
-	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		nftnl_expr_foreach(r, learn_expr_cb, l);
-	nftnl_rule_free(r);
+	if (!ruleset_learn_rule(nlh, l->map, &r))
+		return MNL_CB_OK;
 	if (!strcmp(l->chain, RULESET_LEARN_CHAIN)) {
-		l->learn_updates |= l->updates;
-	} else if (l->tests) {
-		if (l->jumps && !l->jump_mark)
-			l->jump_mark = l->tests;
-		if (l->updates && !l->inline_mark)
-			l->inline_mark = l->tests;
+		l->learn_updates |= r.updates;
+	} else if (r.tests) {
+		if (r.jumps && !l->jump_mark)
+			l->jump_mark = r.tests;
+		if (r.updates && !l->inline_mark)
+			l->inline_mark = r.tests;
 	}
 	return MNL_CB_OK;
 }

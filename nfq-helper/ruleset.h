@@ -46,6 +46,17 @@ struct ruleset_sock {
 int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
 			const char *chain, struct ruleset_rules *r);
 
+/* What one rule does towards the learn rule. */
+struct ruleset_learn_rule {
+	uint32_t tests;	/* it asks `meta mark and BITS == BITS': BITS */
+	bool jumps;	/* it jumps (or goes) to chain learn */
+	bool updates;	/* it updates the map */
+};
+
+/* Reads one rule message (NFT_MSG_NEWRULE); false if unparsable. */
+bool ruleset_learn_rule(const struct nlmsghdr *nlh, const char *map,
+			struct ruleset_learn_rule *r);
+
 /*
  * The mark bit that makes the kernel write an answer's pin: chain unmark
  * tests `meta mark and BIT == BIT' and jumps to chain learn, which updates
