@@ -12,12 +12,10 @@
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
 
 /* The fallback's chain in table ip mangle, as natt-pin-load names it. */
 #define RULESET_XT_CHAIN "NATT_PIN"
-/* natt-pin.nft's chains after the queue: the learn rule's */
-#define RULESET_UNMARK_CHAIN "unmark"
-#define RULESET_LEARN_CHAIN "learn"
 
 struct ruleset_rules {
 	uint16_t num;		/* the queue asked about */
@@ -25,7 +23,7 @@ struct ruleset_rules {
 	unsigned xt;		/* NFQUEUE rules feeding it (mangle NATT_PIN) */
 	unsigned xt_other;	/* NFQUEUE rules there feeding another queue */
 	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
-	unsigned refresh;	/* dynset updates of the map (chain refresh) */
+	unsigned refresh;	/* rules that send a pinned answer to its refresh */
 	uint32_t learn_mark;	/* the learn rule's mark bit, 0 if none */
 };
 
@@ -46,24 +44,27 @@ struct ruleset_sock {
 int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
 			const char *chain, struct ruleset_rules *r);
 
-/* What one rule does towards the learn rule. */
-struct ruleset_learn_rule {
+/* A rule of the table, as far as the pins go. */
+struct ruleset_rule {
+	char chain[NFT_CHAIN_MAXNAMELEN];	/* the rule's */
+	char jump[NFT_CHAIN_MAXNAMELEN];	/* where it jumps or goes, or "" */
 	uint32_t tests;	/* it asks `meta mark and BITS == BITS': BITS */
-	bool jumps;	/* it jumps (or goes) to chain learn */
 	bool updates;	/* it updates the map */
 };
 
 /* Reads one rule message (NFT_MSG_NEWRULE); false if unparsable. */
-bool ruleset_learn_rule(const struct nlmsghdr *nlh, const char *map,
-			struct ruleset_learn_rule *r);
+bool ruleset_parse_rule(const struct nlmsghdr *nlh, const char *map,
+			struct ruleset_rule *r);
 
 /*
- * The mark bit that makes the kernel write an answer's pin: chain unmark
- * tests `meta mark and BIT == BIT' and jumps to chain learn, which updates
- * the map (or updates it itself). *mark is 0 when no such rule is loaded.
+ * The learn rule's mark bit among rules[0..n), 0 if none: a rule that tests
+ * `meta mark and BIT == BIT' and updates the map or jumps to a chain that
+ * does (natt-pin.nft: chain marked, jumping to chain learn).
  */
-int ruleset_learn_mark(struct ruleset_sock *rs, const char *table,
-		       const char *map, uint32_t *mark);
+uint32_t ruleset_learn_mark_of(const struct ruleset_rule *rules, size_t n);
+
+/* The rules that jump, untested by a mark, to a chain updating the map. */
+unsigned ruleset_refresh_rules(const struct ruleset_rule *rules, size_t n);
 
 /* Reads the whole state; a missing table, map or chain is no error. */
 int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,

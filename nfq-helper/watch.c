@@ -199,7 +199,7 @@ static const char *what_missing(const struct watch *w, const char *missing,
 	else if (!strcmp(missing, "map"))
 		snprintf(buf, len, "map ip %s %s", c->table, c->map);
 	else if (!strcmp(missing, "queue rules"))
-		snprintf(buf, len, "queue rules (chain ip %s ike_replies, or iptables-nft's ip mangle " RULESET_XT_CHAIN ")",
+		snprintf(buf, len, "queue rules (chains ip %s ike500 and ike4500, or iptables-nft's ip mangle " RULESET_XT_CHAIN ")",
 			 c->table);
 	else
 		snprintf(buf, len, "%s", missing);

@@ -88,17 +88,17 @@ grep -q "warn  ruleset losses: 1 while nfq-helper ran, restored" <<<"$out" || fa
 echo "flush ruleset: one error with cause and remedy, $gap (nobody + CAP_NET_ADMIN), pins again; --check warns"
 
 # 3. the same with the include line
-if native_queue "$nat"; then
-	inc=$WORK/natt-pin.nft
-else
+# natt-pin.nft holds the rules of both ways (tagged): the form this kernel
+# takes is what natt-pin-load prints
+if ! native_queue "$nat"; then
 	# nft's queue rules cannot load here: the whole reload would fail
 	debian_conf "$WORK/natt-pin.nft" >"$WORK/nftables-raw.conf"
 	ip netns exec "$nat" nft -c -f "$WORK/nftables-raw.conf" 2>/dev/null &&
 		fail "natt-pin.nft with nft's queue rules loaded on a kernel without them"
-	inc=$WORK/natt-pin-here.nft
-	ip netns exec "$nat" "$WORK/natt-pin-load" --print "$WORK/natt-pin.nft" >"$inc" ||
-		fail "natt-pin-load --print"
 fi
+inc=$WORK/natt-pin-here.nft
+ip netns exec "$nat" "$WORK/natt-pin-load" --print "$WORK/natt-pin.nft" >"$inc" ||
+	fail "natt-pin-load --print"
 debian_conf "$inc" >"$WORK/nftables.conf"
 backs=$(count 'ruleset: back after')
 ip netns exec "$nat" nft -f "$WORK/nftables.conf" || fail "the reload with the include"
@@ -110,7 +110,7 @@ if native_queue "$nat"; then
 else
 	busywait 5000 sh -c "[ \$(grep -c 'ruleset: back after' '$WORK/helper.log') -gt $backs ]" ||
 		fail "not restored after the include: $(grep ruleset: "$WORK/helper.log" | grep -v read | tail -3)"
-	grep -q "ruleset: queue rules (chain ip natt_pin ike_replies, or iptables-nft's ip mangle NATT_PIN) gone" "$WORK/helper.log" ||
+	grep -q "ruleset: queue rules (chains ip natt_pin ike500 and ike4500, or iptables-nft's ip mangle NATT_PIN) gone" "$WORK/helper.log" ||
 		fail "the loss of the iptables-nft feed: $(grep 'fix is off' "$WORK/helper.log")"
 	what="table and map re-created by the include; the iptables-nft feed restored, $(grep -o 'back after [0-9]* ms' "$WORK/helper.log" | tail -1)"
 fi

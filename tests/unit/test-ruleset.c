@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The learn rule as the daemon finds it: rules built with libnftnl as nft
- * builds natt-pin.nft's, parsed back by ruleset_learn_rule().
+ * builds natt-pin.nft's, parsed back by ruleset_parse_rule(), and the mark
+ * bit and refresh rules found among them.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -69,84 +70,126 @@ static void update(struct nftnl_rule *r, const char *set)
 	add(r, e);
 }
 
-static struct nftnl_rule *rule(void)
+static struct nftnl_rule *rule(const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "natt_pin");
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "unmark");
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
 	return r;
 }
 
-/* The rule as the kernel lists it, read back. */
-static struct ruleset_learn_rule read_back(struct nftnl_rule *r)
+/* The rule as the kernel lists it, read back into rules[*n]. */
+static void read_back(struct nftnl_rule *r, struct ruleset_rule *rules,
+		      size_t *n)
 {
-	struct ruleset_learn_rule got;
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	CHECK(ruleset_learn_rule(nlh, "pins", &got));
-	return got;
+	CHECK(ruleset_parse_rule(nlh, "pins", &rules[*n]));
+	(*n)++;
 }
 
-static void test_jump_to_learn(void)
+/* natt-pin.nft's rules, as far as they go towards pins */
+static size_t shipped(struct ruleset_rule *rules, bool keys_shape)
 {
-	struct nftnl_rule *r = rule();
-	struct ruleset_learn_rule got;
+	struct nftnl_rule *r;
+	size_t n = 0;
+	const char *ike[] = { "ike500", "ike4500" };
+	int i;
 
-	mark_test(r, LEARN, true);
-	jump(r, "learn");
-	got = read_back(r);
-	CHECK(got.tests == LEARN && got.jumps && !got.updates);
-}
-
-static void test_learn_rules(void)
-{
-	struct nftnl_rule *r = rule();
-	struct ruleset_learn_rule got;
-
-	/* the map shape, and the keys shape with its second update */
+	for (i = 0; i < 2; i++) {
+		r = rule(ike[i]);	/* ... @pins jump refresh */
+		jump(r, "refresh");
+		read_back(r, rules, &n);
+		r = rule(ike[i]);	/* the flood limit */
+		update(r, "flood");
+		read_back(r, rules, &n);
+	}
+	r = rule("refresh");
 	update(r, "pins");
-	got = read_back(r);
-	CHECK(!got.tests && got.updates);
-	r = rule();
-	update(r, "pins");
-	update(r, "pinned");
-	got = read_back(r);
-	CHECK(got.updates);
-	/* the rule inline: its own mark test */
-	r = rule();
-	mark_test(r, LEARN, true);
-	update(r, "pins");
-	got = read_back(r);
-	CHECK(got.tests == LEARN && got.updates && !got.jumps);
-}
-
-static void test_not_learn(void)
-{
-	struct nftnl_rule *r = rule();
-	struct ruleset_learn_rule got;
-
-	/* NATT_PIN_MARK's clearing: a mark test, no jump, no update */
-	mark_test(r, MARK, true);
-	got = read_back(r);
-	CHECK(got.tests == MARK && !got.jumps && !got.updates);
-	/* `!= 0' tests no bit; a jump elsewhere; an update of another set */
-	r = rule();
+	read_back(r, rules, &n);
+	r = rule("unmark");	/* meta mark and (MARK | LEARN) != 0 */
 	mark_test(r, MARK | LEARN, false);
 	jump(r, "marked");
+	read_back(r, rules, &n);
+	r = rule("marked");	/* clears MARK */
+	mark_test(r, MARK, true);
+	read_back(r, rules, &n);
+	r = rule("marked");
+	mark_test(r, LEARN, true);
+	jump(r, "learn");
+	read_back(r, rules, &n);
+	r = rule("learn");
+	update(r, "pins");
+	if (keys_shape)
+		update(r, "pinned");
+	read_back(r, rules, &n);
+	r = rule("learn");	/* counter learn_refused */
+	read_back(r, rules, &n);
+	return n;
+}
+
+static void test_shipped(void)
+{
+	struct ruleset_rule rules[16];
+	size_t n;
+
+	n = shipped(rules, false);
+	CHECK(!strcmp(rules[0].chain, "ike500") &&
+	      !strcmp(rules[0].jump, "refresh"));
+	CHECK(rules[6].tests == MARK && !rules[6].jump[0]);
+	CHECK(ruleset_learn_mark_of(rules, n) == LEARN);
+	CHECK(ruleset_refresh_rules(rules, n) == 2);
+	n = shipped(rules, true);
+	CHECK(ruleset_learn_mark_of(rules, n) == LEARN);
+}
+
+static void test_inline(void)
+{
+	struct ruleset_rule rules[2];
+	struct nftnl_rule *r = rule("unmark");
+	size_t n = 0;
+
+	mark_test(r, LEARN, true);
+	update(r, "pins");
+	read_back(r, rules, &n);
+	CHECK(ruleset_learn_mark_of(rules, n) == LEARN);
+}
+
+static void test_none(void)
+{
+	struct ruleset_rule rules[16];
+	struct nftnl_rule *r;
+	size_t n = 0;
+
+	/* an older ruleset: unmark clears MARK, no learn chain */
+	r = rule("unmark");
+	mark_test(r, MARK, true);
+	read_back(r, rules, &n);
+	r = rule("refresh");
+	update(r, "pins");
+	read_back(r, rules, &n);
+	CHECK(ruleset_learn_mark_of(rules, n) == 0);
+	/* a mark test jumping to a chain that updates another set */
+	r = rule("unmark");
+	mark_test(r, LEARN, true);
+	jump(r, "other");
+	read_back(r, rules, &n);
+	r = rule("other");
 	update(r, "flood");
-	got = read_back(r);
-	CHECK(!got.tests && !got.jumps && !got.updates);
+	read_back(r, rules, &n);
+	CHECK(ruleset_learn_mark_of(rules, n) == 0);
+	CHECK(ruleset_refresh_rules(rules, n) == 0);
 }
 
 int main(void)
 {
-	RUN(test_jump_to_learn);
-	RUN(test_learn_rules);
-	RUN(test_not_learn);
+	RUN(test_shipped);
+	RUN(test_inline);
+	RUN(test_none);
 	return CHECK_DONE();
 }
