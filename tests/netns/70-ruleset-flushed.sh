@@ -31,7 +31,7 @@ chk() { out=$(ip netns exec "$nat" "$HELPER" --check "$@" 2>&1); rc=$?; }
 # the operator's CGNAT table
 debian_conf() {
 	if [ -n "${1:-}" ]; then
-		sed "s|^include \"/etc/nfq-helper/natt-pin.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
+		sed "s|^include \"/etc/nfq-helper/natt-pin-here.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
 	else
 		sed '/^include /d' "$RULES/nftables.conf.example"
 	fi
