@@ -534,8 +534,8 @@ static void report_pin(struct helper *h, const struct job *job)
 			 ike_exchange_str(job->ike.version, job->ike.exchange));
 		break;
 	case PIN_PRESENT:
-		/* the kernel refreshed it; the answer came before the pin did,
-		 * or through a queue rule without the refresh */
+		/* a repeat of an answer whose pin was just made (queued before
+		 * it was written), or one the look-up of a transaction found */
 		h->stats.pins_present++;
 		log_debug("pin: %s -> %s via %s already pinned", a.inner,
 			  a.gateway, a.pool);
