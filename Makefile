@@ -100,13 +100,13 @@ fuzz: $(FUZZ_TARGETS)
 fuzz-replay: $(FUZZ_TARGETS)
 	$(Q)tests/fuzz/run replay $(FUZZ_TARGETS)
 
-# unit tests: no root, no network
-check: $(TESTS)
-	$(Q)tests/unit/run $(TESTS)
+# unit tests, and the man pages against --help: no root, no network
+check: $(TESTS) $(BUILD)/nfq-helper
+	$(Q)NFQ_HELPER=$(BUILD)/nfq-helper tests/unit/run $(TESTS) tests/unit/man-options
 
 # the whole suite: unit tests and the network-namespace tests (root)
 test: all $(TESTS) $(BENCH_TOOLS)
-	$(Q)tests/run-all $(TESTS)
+	$(Q)NFQ_HELPER=$(BUILD)/nfq-helper tests/run-all $(TESTS)
 
 # the README's two commands in a pristine Debian 12 root (root, network)
 test-fresh:
@@ -125,6 +125,7 @@ testbed: all
 install: $(BUILD)/nfq-helper
 	install -D -m 0755 $(BUILD)/nfq-helper $(DESTDIR)$(SBINDIR)/nfq-helper
 	install -D -m 0644 packaging/nfq-helper.8 $(DESTDIR)$(MANDIR)/man8/nfq-helper.8
+	install -D -m 0644 packaging/natt-pin-load.8 $(DESTDIR)$(MANDIR)/man8/natt-pin-load.8
 	install -D -m 0644 nft-rules/natt-pin.nft $(DESTDIR)$(DATADIR)/natt-pin.nft
 	install -D -m 0755 nft-rules/natt-pin-load $(DESTDIR)$(DATADIR)/natt-pin-load
 	install -D -m 0644 nft-rules/cgnat-example.nft $(DESTDIR)$(DATADIR)/cgnat-example.nft
@@ -148,7 +149,8 @@ deb:
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning --info $(BUILD)/deb/*.changes
 
-# the package under a real systemd, in a container (root; Debian's mirror)
+# the package under a real systemd, in a container per release (root; Debian's
+# mirror): SERVICE_RELEASES="debian12 debian13" (the default)
 .PHONY: test-service
 test-service:
 	$(Q)tests/service/run

@@ -153,36 +153,6 @@ static void check_learn(struct checker *c, const struct nfqh_config *cfg,
 		    mark);
 }
 
-static void check_rules(struct checker *c, const struct nfqh_config *cfg)
-{
-	struct ruleset_sock rs = { .nl = c->nl, .portid = c->portid,
-				   .seq = c->seq };
-	struct ruleset_state s;
-	struct ruleset_rules *q = &s.rules;
-	int ret;
-
-	ret = ruleset_read(&rs, cfg->table, cfg->map, cfg->queue_num, &s);
-	c->seq = rs.seq;
-	if (ret < 0) {
-		say(c, "FAIL", "queue rules: cannot read them: %s", strerror(-ret));
-		return;
-	}
-	check_refresh(c, cfg, q->refresh);
-	check_learn(c, cfg, q->learn_mark);
-	if (q->native && q->xt)
-		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
-		    "remove one (natt-pin-load --remove)", q->native, q->xt, q->num);
-	else if (q->native)
-		say(c, "ok", "queue rules: %u nft queue rules feed queue %u", q->native, q->num);
-	else if (q->xt && q->xt_jumps)
-		say(c, "ok", "queue rules: %u iptables-nft NFQUEUE rules (mangle NATT_PIN) feed queue %u",
-		    q->xt, q->num);
-	else
-		say(c, "FAIL", "queue rules: none feeds queue %u%s (%s)", q->num,
-		    q->xt && !q->xt_jumps ? ": no jump from mangle PREROUTING to NATT_PIN" :
-		    q->xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
-}
-
 struct probe {
 	uint32_t rule_seq;
 	int err;	/* the rule's answer */
@@ -199,42 +169,65 @@ static size_t take_probe_answer(const struct nlmsghdr *nlh, void *data)
 	return 1;
 }
 
+#define CHECK_TABLE "natt_pin_check"
+
+/* Appends the scratch table's map m (ipv4_addr : ipv4_addr) to the batch. */
+static void put_check_map(char **p, uint32_t seq)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, CHECK_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "m");
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 7);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 4);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
+	nlh = nftnl_nlmsg_build_hdr(*p, NFT_MSG_NEWSET, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	*p += nlh->nlmsg_len;
+	nftnl_set_free(s);
+}
+
 /*
- * A batch without its end message is checked by the kernel and then undone
- * (as `nft -c` does): the rule's answer tells if the queue expression exists.
+ * Whether the kernel takes rule r, in a scratch table (with map m first when
+ * with_map): a batch without its end message is checked by the kernel and
+ * then undone, as `nft -c` does. The rule's answer, or -errno. Frees r.
  */
-static void check_native_queue(struct checker *c)
+static int probe_rule(struct checker *c, struct nftnl_rule *r, bool with_map)
 {
 	char buf[4 * NL_MSG_SIZE], *p = buf;
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_chain *ch = nftnl_chain_alloc();
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nftnl_expr *e = nftnl_expr_alloc("queue");
 	struct nlmsghdr *nlh;
-	uint32_t seq = c->seq;
+	uint32_t seq = c->seq, first;
 	struct probe probe = { 0 };
-	int ret = -ENOMEM, err = 0;
+	int ret = -ENOMEM;
 
-	if (!t || !ch || !r || !e)
+	if (!t || !ch || !r)
 		goto out;
 	nlh = nftnl_batch_begin(p, seq++);
 	p += nlh->nlmsg_len;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, "natt_pin_check");
+	first = seq;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, CHECK_TABLE);
 	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWTABLE, NFPROTO_IPV4,
 				    NLM_F_CREATE | NLM_F_ACK, seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	p += nlh->nlmsg_len;
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, "natt_pin_check");
+	if (with_map)
+		put_check_map(&p, seq++);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, CHECK_TABLE);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, "c");
 	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFPROTO_IPV4,
 				    NLM_F_CREATE | NLM_F_ACK, seq++);
 	nftnl_chain_nlmsg_build_payload(nlh, ch);
 	p += nlh->nlmsg_len;
-	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, 0);
-	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, NFT_QUEUE_FLAG_BYPASS);
-	nftnl_rule_add_expr(r, e);
-	e = NULL;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "natt_pin_check");
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, CHECK_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "c");
 	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFPROTO_IPV4,
 				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
@@ -243,24 +236,125 @@ static void check_native_queue(struct checker *c)
 	c->seq = seq;
 	probe.rule_seq = seq - 1;
 	ret = mnl_socket_sendto(c->nl, buf, p - buf) < 0 ? -errno : 0;
-	/* table, chain and rule each answer */
+	if (ret == 0)	/* every message answers */
+		ret = nl_collect(c->nl, c->portid, c->rbuf, sizeof(c->rbuf),
+				 seq - first, take_probe_answer, &probe);
 	if (ret == 0)
-		ret = nl_collect(c->nl, c->portid, c->rbuf, sizeof(c->rbuf), 3,
-				 take_probe_answer, &probe);
-	err = probe.err;
+		ret = probe.err;
 out:
-	if (ret < 0)
-		say(c, "warn", "nft queue expression: could not tell (%s)", strerror(-ret));
+	nftnl_rule_free(r);
+	nftnl_chain_free(ch);
+	nftnl_table_free(t);
+	return ret;
+}
+
+/* A rule holding expression e (freed with it); NULL without memory. */
+static struct nftnl_rule *rule_of(struct nftnl_expr *e)
+{
+	struct nftnl_rule *r = e ? nftnl_rule_alloc() : NULL;
+
+	if (r)
+		nftnl_rule_add_expr(r, e);
+	else
+		nftnl_expr_free(e);
+	return r;
+}
+
+static void check_native_queue(struct checker *c)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("queue");
+	int err;
+
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, 0);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+				   NFT_QUEUE_FLAG_BYPASS);
+	}
+	err = probe_rule(c, rule_of(e), false);
+	if (err == -ENOMEM)
+		say(c, "warn", "nft queue expression: could not tell (%s)", strerror(-err));
 	else if (err == 0)
 		say(c, "ok", "nft queue expression: available (natt-pin.nft loads as it is)");
 	else
 		say(c, "info", "nft queue expression: not in this kernel (CONFIG_NFT_QUEUE; %s): "
 		    "natt-pin-load feeds the queue through iptables-nft instead", strerror(-err));
-	if (e)
-		nftnl_expr_free(e);
-	nftnl_rule_free(r);
-	nftnl_chain_free(ch);
-	nftnl_table_free(t);
+}
+
+/* `ip saddr @m` of a map m: taken since Linux 6.4, EINVAL before. */
+static int probe_map_key_lookup(struct checker *c)
+{
+	struct nftnl_expr *load = nftnl_expr_alloc("payload");
+	struct nftnl_expr *lookup = nftnl_expr_alloc("lookup");
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!load || !lookup || !r) {
+		nftnl_expr_free(load);
+		nftnl_expr_free(lookup);
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_BASE,
+			   NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, load);
+	nftnl_expr_set_str(lookup, NFTNL_EXPR_LOOKUP_SET, "m");
+	nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SET_ID, 1);
+	nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, lookup);
+	return probe_rule(c, r, true);
+}
+
+/* What the kernel takes, and the shape natt-pin-load gave the ruleset. */
+static void check_shape(struct checker *c, const struct ruleset_rules *q)
+{
+	int err = probe_map_key_lookup(c);
+	const char *kernel = err == 0 ? "yes" :
+			     err == -EINVAL ? "no (before Linux 6.4)" :
+					      strerror(-err);
+
+	if (q->keys)
+		say(c, "ok", "ruleset shape: keys: pinned subscribers are looked up in set pinned "
+		    "(map key look-ups in this kernel: %s)", kernel);
+	else if (q->refresh)
+		say(c, err == 0 ? "ok" : "FAIL",
+		    "ruleset shape: map: pinned subscribers are looked up in the map itself "
+		    "(map key look-ups in this kernel: %s)", kernel);
+	else
+		say(c, "info", "ruleset shape: no refresh rules (map key look-ups in this kernel: %s)",
+		    kernel);
+}
+
+static void check_rules(struct checker *c, const struct nfqh_config *cfg)
+{
+	struct ruleset_sock rs = { .nl = c->nl, .portid = c->portid,
+				   .seq = c->seq };
+	struct ruleset_state s;
+	struct ruleset_rules *q = &s.rules;
+	int ret;
+
+	ret = ruleset_read(&rs, cfg->table, cfg->map, cfg->queue_num, &s);
+	c->seq = rs.seq;
+	if (ret < 0) {
+		say(c, "FAIL", "queue rules: cannot read them: %s", strerror(-ret));
+		return;
+	}
+	check_refresh(c, cfg, q->refresh);
+	check_shape(c, q);
+	check_learn(c, cfg, q->learn_mark);
+	if (q->native && q->xt)
+		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
+		    "remove one (natt-pin-load --remove)", q->native, q->xt, q->num);
+	else if (q->native)
+		say(c, "ok", "queue rules: %u nft queue rules feed queue %u", q->native, q->num);
+	else if (q->xt && q->xt_jumps)
+		say(c, "ok", "queue rules: %u iptables-nft NFQUEUE rules (mangle NATT_PIN) feed queue %u",
+		    q->xt, q->num);
+	else
+		say(c, "FAIL", "queue rules: none feeds queue %u%s (%s)", q->num,
+		    q->xt && !q->xt_jumps ? ": no jump from mangle PREROUTING to NATT_PIN" :
+		    q->xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
 }
 
 static void check_queue(struct checker *c, const struct nfqh_config *cfg)

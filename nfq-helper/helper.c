@@ -113,6 +113,7 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 	job->reply.proto = IPPROTO_UDP;
 	job->state = JOB_LOOKUP;
 	if (ct) {
+		h->stats.ct_attached++;
 		if (ct_decode(mnl_attr_get_payload(ct),
 			      mnl_attr_get_payload_len(ct), &job->ct) < 0) {
 			h->stats.ct_errors++;
@@ -170,6 +171,7 @@ static void lookup_entries(struct helper *h)
 			h->queries[n++].reply = h->jobs[i].reply;
 	if (!n)
 		return;
+	h->stats.ct_lookups += n;
 	ret = ct_lookup(h->ct, h->queries, n);
 	if (ret < 0)
 		warn_limited(&h->rl_error, "ct: lookup of %zu entries: %s", n,

@@ -17,9 +17,12 @@
 
 #include "netlink.h"
 #include "nftmap.h"
+#include "ruleset.h"
 
 /* one element message less its two names: headers, key, data, two u64 */
 #define ELEM_MSG_FIXED 256
+/* one key in the companion set's message: nest, key, timeout, expiration */
+#define KEY_ELEM_SIZE 96
 /* nft's datatype ids (nftables src/datatype.h): ipv4_addr is 7; a
  * concatenation shifts each part by 6 bits */
 #define TYPE_IPADDR 7
@@ -31,10 +34,33 @@ struct nftmap {
 	uint32_t seq;
 	const char *table;
 	const char *map;
+	const char *keys;	/* RULESET_KEYS_SET where the table has it, else NULL */
 	char *buf;
 	size_t bufsize;
 	char rbuf[NL_RECV_SIZE];
 };
+
+/* 1 if the table holds the companion set of keys, 0 if not, or -errno. */
+static int keys_present(struct nftmap *m)
+{
+	char buf[NL_MSG_SIZE];
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	s = nftnl_set_alloc();
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, RULESET_KEYS_SET);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_ACK,
+				    m->seq++);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), NULL,
+			 NULL);
+	return ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
+}
 
 int nftmap_open(struct nftmap **mp, const char *table, const char *map)
 {
@@ -52,6 +78,8 @@ int nftmap_open(struct nftmap **mp, const char *table, const char *map)
 	m->seq = time(NULL);
 	m->table = table;
 	m->map = map;
+	ret = keys_present(m);
+	m->keys = ret > 0 ? RULESET_KEYS_SET : NULL;
 	*mp = m;
 	return 0;
 }
@@ -141,6 +169,12 @@ int nftmap_info(struct nftmap *m, struct nftmap_info *info)
 	info->timeout_ms = nftnl_set_is_set(got, NFTNL_SET_TIMEOUT) ?
 				   nftnl_set_get_u64(got, NFTNL_SET_TIMEOUT) :
 				   0;
+	ret = keys_present(m);
+	if (ret < 0)
+		goto out;
+	info->keys = ret;
+	m->keys = ret ? RULESET_KEYS_SET : NULL;
+	ret = 0;
 out:
 	nftnl_set_free(got);
 	nftnl_set_free(s);
@@ -168,14 +202,56 @@ static size_t elem_msg_size(const char *table, const char *map)
 }
 
 /* Bytes nftmap_build needs for n pins at most. */
-static size_t nftmap_build_size(const char *table, const char *map, size_t n)
+static size_t nftmap_build_size(const char *table, const char *map,
+				const char *keys, size_t n)
 {
-	return (n + 2) * elem_msg_size(table, map);
+	size_t size = (n + 2) * elem_msg_size(table, map);
+
+	if (keys)
+		size += elem_msg_size(table, keys) + n * KEY_ELEM_SIZE;
+	return size;
+}
+
+/* The message adding the n pins' keys to the companion set keys. */
+static struct nlmsghdr *build_keys(char *p, const char *table,
+				   const char *keys, struct pin *const *pins,
+				   size_t n, uint64_t timeout_ms, uint32_t seq)
+{
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint32_t key[2];
+	size_t i;
+
+	s = nftnl_set_alloc();
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, keys);
+	for (i = 0; i < n; i++) {
+		e = nftnl_set_elem_alloc();
+		if (!e) {
+			nftnl_set_free(s);
+			return NULL;
+		}
+		key[0] = pins[i]->inner;
+		key[1] = pins[i]->gateway;
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
+		nftnl_set_elem_add(s, e);
+	}
+	/* not exclusive: a key left from an expired pin is no conflict */
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nlh;
 }
 
 size_t nftmap_build(void *buf, size_t size, const char *table,
-		    const char *map, struct pin *const *pins, size_t n,
-		    uint64_t timeout_ms, uint32_t seq)
+		    const char *map, const char *keys, struct pin *const *pins,
+		    size_t n, uint64_t timeout_ms, uint32_t seq)
 {
 	struct nftnl_set *s;
 	struct nftnl_set_elem *e;
@@ -184,7 +260,7 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 	uint32_t key[2];
 	size_t i;
 
-	if (size < nftmap_build_size(table, map, n))
+	if (size < nftmap_build_size(table, map, keys, n))
 		return 0;
 	s = nftnl_set_alloc();
 	e = nftnl_set_elem_alloc();
@@ -214,14 +290,22 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 		/* the daemon only creates: an existing element is refused */
 		nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, NFPROTO_IPV4,
 					    NLM_F_CREATE | NLM_F_EXCL |
-						    (i == n - 1 ? NLM_F_ACK : 0),
+						    (i == n - 1 && !keys ?
+							     NLM_F_ACK : 0),
 					    seq + 1 + i);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		p += nlh->nlmsg_len;
 	}
-	nlh = nftnl_batch_end(p, seq + 1 + n);
-	p += nlh->nlmsg_len;
 	nftnl_set_free(s);
+	if (keys) {
+		nlh = build_keys(p, table, keys, pins, n, timeout_ms,
+				 seq + 1 + n);
+		if (!nlh)
+			return 0;
+		p += nlh->nlmsg_len;
+	}
+	nlh = nftnl_batch_end(p, seq + 1 + n + !!keys);
+	p += nlh->nlmsg_len;
 	return p - (char *)buf;
 }
 
@@ -229,7 +313,9 @@ struct collect {
 	struct pin *const *pins;
 	size_t n;
 	uint32_t seq;	/* the batch's first message; element i has seq + 1 + i */
+	uint32_t last;	/* the message with the ACK: n, or n + 1, the keys' */
 	int batch_err;
+	int keys_err;
 	bool failed;
 };
 
@@ -246,13 +332,18 @@ static size_t take_ack(const struct nlmsghdr *nlh, void *data)
 		c->batch_err = err ? err : -EBADMSG;
 		return c->n;
 	}
+	if (i == c->n + 1 && i == c->last) {	/* the keys' answer, last */
+		c->keys_err = err;
+		c->failed |= err != 0;
+		return c->n;
+	}
 	/* an answer to an earlier batch (stale) has a sequence out of range */
 	if (i > c->n || c->pins[i - 1]->err != -EINPROGRESS)
 		return 0;
 	c->pins[i - 1]->err = -err;
 	c->failed |= err != 0;
-	/* the last element's answer comes last: the batch is done */
-	return i == c->n ? c->n : 0;
+	/* the answer of the message with the ACK comes last: the batch is done */
+	return i == c->last ? c->n : 0;
 }
 
 /* Gives every pin without an answer its outcome; the commit's result. */
@@ -262,17 +353,19 @@ static int settle(struct collect *c, int ret, bool *committed)
 
 	if (!ret)
 		ret = c->batch_err;
+	/* the keys refused (their set full or gone): no pin was made */
 	for (i = 0; i < c->n; i++)
 		if (c->pins[i]->err == -EINPROGRESS)
-			c->pins[i]->err = ret < 0 ? -ret : 0;
+			c->pins[i]->err = ret < 0 ? -ret : -c->keys_err;
 	*committed = ret == 0 && !c->failed;
 	return ret;
 }
 
-int nftmap_collect(struct pin *const *pins, size_t n, uint32_t seq,
+int nftmap_collect(struct pin *const *pins, size_t n, bool keys, uint32_t seq,
 		   const void *buf, size_t len, int ret, bool *committed)
 {
-	struct collect c = { .pins = pins, .n = n, .seq = seq };
+	struct collect c = { .pins = pins, .n = n, .seq = seq,
+			     .last = n + keys };
 	const struct nlmsghdr *nlh = buf;
 	int left = len;
 	size_t i, answered = 0;
@@ -321,7 +414,8 @@ static int learn_outcome(struct nftmap *m, struct pin *const *pins, size_t n,
 int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 		  uint64_t timeout_ms, bool *committed)
 {
-	struct collect c = { .pins = pins, .n = n, .seq = m->seq };
+	struct collect c = { .pins = pins, .n = n, .seq = m->seq,
+			     .last = n + !!m->keys };
 	size_t i, len;
 	int ret;
 
@@ -329,14 +423,14 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 	if (!n)
 		return 0;
 	ret = nl_reserve(&m->buf, &m->bufsize,
-			 nftmap_build_size(m->table, m->map, n));
+			 nftmap_build_size(m->table, m->map, m->keys, n));
 	if (ret < 0)
 		return ret;
-	len = nftmap_build(m->buf, m->bufsize, m->table, m->map, pins, n,
-			   timeout_ms, c.seq);
+	len = nftmap_build(m->buf, m->bufsize, m->table, m->map, m->keys, pins,
+			   n, timeout_ms, c.seq);
 	if (!len)
 		return -ENOMEM;
-	m->seq += n + 2;
+	m->seq += c.last + 2;
 	for (i = 0; i < n; i++)
 		pins[i]->err = -EINPROGRESS;
 	if (send_all(m, len) < 0)

@@ -21,10 +21,16 @@ struct nftmap_info {
 	uint32_t data_len;
 	uint32_t size;		/* 0: no limit declared */
 	uint64_t timeout_ms;	/* 0: none declared */
+	bool keys;		/* the table has the companion set of keys */
 };
 
 struct nftmap;
 
+/*
+ * Opens the map writer; where the table has the companion set of the map's
+ * keys (natt-pin-load makes it on kernels that cannot look up a map's keys),
+ * every commit fills it too.
+ */
 int nftmap_open(struct nftmap **m, const char *table, const char *map);
 void nftmap_close(struct nftmap *m);
 
@@ -36,7 +42,10 @@ void nftmap_close(struct nftmap *m);
 int nftmap_open_fd(struct nftmap **m, int fd, const char *table,
 		   const char *map, uint32_t seq);
 
-/* Reads the map's declaration; -ENOENT if the table or the map is missing. */
+/*
+ * Reads the map's declaration, and again whether the table has the companion
+ * set of keys; -ENOENT if the table or the map is missing.
+ */
 int nftmap_info(struct nftmap *m, struct nftmap_info *info);
 
 /* NULL if the declaration suits pins, else what is wrong with it. */
@@ -54,12 +63,13 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 
 /*
  * Builds the transaction nftmap_commit sends into buf (size bytes); the
- * elements get sequence numbers seq + 1 .. seq + n. Returns its length, or 0
- * when buf is too small. For tests too.
+ * elements get sequence numbers seq + 1 .. seq + n, and with keys (the
+ * companion set's name, or NULL) one more message adds their keys there.
+ * Returns its length, or 0 when buf is too small. For tests too.
  */
 size_t nftmap_build(void *buf, size_t size, const char *table,
-		    const char *map, struct pin *const *pins, size_t n,
-		    uint64_t timeout_ms, uint32_t seq);
+		    const char *map, const char *keys, struct pin *const *pins,
+		    size_t n, uint64_t timeout_ms, uint32_t seq);
 
 /*
  * The commit's answer collector fed from a buffer, for tests: buf holds len
@@ -67,7 +77,7 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
  * sequence number seq; ret is the receive's result. Returns, and sets pins
  * and *committed, as nftmap_commit would have.
  */
-int nftmap_collect(struct pin *const *pins, size_t n, uint32_t seq,
+int nftmap_collect(struct pin *const *pins, size_t n, bool keys, uint32_t seq,
 		   const void *buf, size_t len, int ret, bool *committed);
 
 /* Reads the packet count of the named counter object in the map's table. */

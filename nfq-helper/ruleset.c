@@ -26,6 +26,10 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	const uint16_t *info;
 	uint32_t len;
 
+	if (!strcmp(name, "lookup") &&
+	    !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
+		    RULESET_KEYS_SET))
+		r->keys++;
 	if (!strcmp(name, "queue") &&
 	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == r->num)
 		r->native++;

@@ -14,6 +14,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
 
+/* The companion set of the map's keys, where natt-pin-load makes one. */
+#define RULESET_KEYS_SET "pinned"
 /* The fallback's chain in table ip mangle, as natt-pin-load names it. */
 #define RULESET_XT_CHAIN "NATT_PIN"
 
@@ -24,6 +26,7 @@ struct ruleset_rules {
 	unsigned xt_other;	/* NFQUEUE rules there feeding another queue */
 	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
 	unsigned refresh;	/* rules that send a pinned answer to its refresh */
+	unsigned keys;		/* look-ups in the companion set of keys */
 	uint32_t learn_mark;	/* the learn rule's mark bit, 0 if none */
 };
 

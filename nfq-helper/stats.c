@@ -70,11 +70,13 @@ void stats_log(const struct nfqh_stats *s)
 		 ", map full %" PRIu64 ", map errors %" PRIu64
 		 ", capped %" PRIu64 ", rate limited %" PRIu64
 		 ", ct misses %" PRIu64 ", ct errors %" PRIu64
+		 ", ct attached %" PRIu64 ", ct looked up %" PRIu64
 		 ", learns %" PRIu64 ", learn refusals %" PRIu64,
 		 s->pins_added, s->pins_present, s->kernel_refreshes,
 		 s->pin_conflicts, s->map_full, s->map_errors, s->pins_capped,
 		 s->pins_rate_host + s->pins_rate_all, s->ct_miss,
-		 s->ct_errors, s->learns, s->learn_refused);
+		 s->ct_errors, s->ct_attached, s->ct_lookups, s->learns,
+		 s->learn_refused);
 	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
 		 ", verdict messages %" PRIu64 ", transactions %" PRIu64
 		 ", failed %" PRIu64 ", queue overruns %" PRIu64
@@ -150,6 +152,9 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "packets_skipped_total", NULL, "{reason=\"keepalive\"}", s->keepalives);
 	counter(f, "packets_skipped_total", NULL, "{reason=\"no_nat_flow\"}", s->ct_miss);
 	counter(f, "packets_skipped_total", NULL, "{reason=\"ct_error\"}", s->ct_errors);
+	counter(f, "conntrack_entries_total", "Conntrack entries of IKE answers, by where they came from.",
+		"{source=\"queued_packet\"}", s->ct_attached);
+	counter(f, "conntrack_entries_total", NULL, "{source=\"ctnetlink\"}", s->ct_lookups);
 	counter(f, "ike_ok_total", "Well-formed IKE answers.", NULL, s->ike_ok);
 	for (r = 0; r < IKE_RESULTS; r++) {
 		if (r == IKE_OK || r == IKE_ESP || r == IKE_KEEPALIVE)

@@ -24,6 +24,8 @@ struct nfqh_stats {
 	uint64_t ike_ok;
 	uint64_t ct_miss;	/* no conntrack entry, or not a source-NATed flow */
 	uint64_t ct_errors;
+	uint64_t ct_attached;	/* entries the kernel queued with the packet */
+	uint64_t ct_lookups;	/* entries asked of ctnetlink instead */
 	uint64_t pins_added;	/* new pins, written by the kernel or by us */
 	uint64_t pins_present;	/* answers for a live pin, same address */
 	uint64_t pin_conflicts;

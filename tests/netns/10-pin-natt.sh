@@ -107,6 +107,18 @@ refreshed=$(grep -o 'refreshed in the kernel [0-9]*' "$WORK/helper.log" | awk '{
 	fail "4500 replies were not refreshed in the kernel: $(grep stats: "$WORK/helper.log")"
 grep -q "stats: packets $total," "$WORK/helper.log" ||
 	fail "answers of pinned subscribers reached the helper: $(grep stats: "$WORK/helper.log")"
+# where the kernel queues conntrack with the packet (GLUE_CT), no look-ups
+attached=$(grep -o 'ct attached [0-9]*' "$WORK/helper.log" | tail -1 | awk '{ print $NF }')
+looked=$(grep -o 'ct looked up [0-9]*' "$WORK/helper.log" | tail -1 | awk '{ print $NF }')
+if grep -q 'conntrack from queued packets' "$WORK/helper.log"; then
+	[ "$attached" = $total ] && [ "$looked" = 0 ] ||
+		fail "GLUE_CT: $attached entries came with the packets, $looked looked up; expected $total and 0"
+	ctsrc="conntrack with each queued packet, no ctnetlink look-up"
+else
+	[ "$looked" = $total ] && [ "$attached" = 0 ] ||
+		fail "no GLUE_CT: $looked entries looked up, $attached came with packets; expected $total and 0"
+	ctsrc="conntrack by ctnetlink look-up (no GLUE_CT)"
+fi
 
 # everything else of a pinned subscriber keeps its per-connection balancing
 ip netns exec "$sub" "$IKEPEER" udp -g $GW_ADDR -f 100.64.1.101 -p 53 -n 8 ||
@@ -123,4 +135,4 @@ client $GW_ADDR 100.64.1.201 8 || fail "IKE failed with the helper killed"
 echo "helper killed:  8 of 8 IKE exchanges completed (queue bypass)"
 
 echo "PASS: 10-pin-natt: floated without $without/$ATTEMPTS, with $with/$ATTEMPTS;" \
-	"strict gateway up without $without_up/$STRICT_ATTEMPTS, with $with_up/$STRICT_ATTEMPTS"
+	"strict gateway up without $without_up/$STRICT_ATTEMPTS, with $with_up/$STRICT_ATTEMPTS; $ctsrc"

@@ -55,7 +55,7 @@ expect "$out" "transactions 1, failed 0$" "same key twice: nothing refused"
 ip netns exec "$nat" nft add element ip natt_pin pins "{ 100.64.1.6 . $G : 198.51.100.4 }"
 out=$(pw 100.64.1.6 $G 198.51.100.1)
 expect "$out" "conflict$" "a pin written by nft"
-ip netns exec "$nat" nft flush map ip natt_pin pins
+flush_pins "$nat"
 out=$(pw 100.64.1.1 $G 198.51.100.1)
 expect "$out" "added$" "after a flush"
 expect "$out" "transactions 1, failed 0$" "after a flush: nothing refused"

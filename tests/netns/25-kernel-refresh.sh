@@ -101,6 +101,9 @@ busywait 5000 sh -c "[ -n \"\$(ip netns exec $nat conntrack -L -p udp -s $X -d $
 pa=$(flow_pool)
 pb=198.51.100.$(( ${pa##*.} % 4 + 1 ))
 nftx add element ip natt_pin pins "{ $X . $GW2 : $pb }"
+# the keys shape (kernels without map key look-ups) finds pins in set pinned
+! nftx list sets ip | grep -q 'set pinned' ||
+	nftx add element ip natt_pin pinned "{ $X . $GW2 }"
 r0=$(counter natt_pin refreshes) p0=$(helper_packets)
 ip netns exec "$sub" "$IKEPEER" client -2 -g $GW2 -f 100.64.1.51 -n 1 >/dev/null ||
 	fail "conflict: the releasing exchange failed"
@@ -116,7 +119,7 @@ echo "conflict: the answer via $pa for a pin to $pb was refreshed and accepted i
 last_stat() {	# last_stat NAME: the number after NAME in the last counters
 	grep 'stats: ' "$WORK/helper.log" | grep -o "$1 [0-9]*" | tail -1 | awk '{ print $NF }'
 }
-ip netns exec "$nat" nft flush map ip natt_pin pins
+flush_pins "$nat"
 ip netns exec "$nat" conntrack -F 2>/dev/null
 refreshes=$(counter natt_pin refreshes) p0=$(helper_packets) t0=$(last_stat transactions) l0=$(last_stat learns)
 for i in $(seq 40); do exchange; done

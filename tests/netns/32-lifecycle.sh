@@ -71,7 +71,7 @@ ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.2 -n 1 -t 2000 -r
 	fail "IKE after SIGHUP"
 # (nft leaves out an element's timeout when it is the map's)
 left=$(ip netns exec "$nat" nft list map ip natt_pin pins | grep -o '100\.64\.1\.2 \. [0-9.]* [^:]*')
-grep -qE "^100\.64\.1\.2 \. $GW_ADDR (timeout 30m )?expires 2[0-9]m[0-9]+s[0-9]+ms $" <<<"$left" ||
+grep -qE "^100\.64\.1\.2 \. $GW_ADDR (timeout 30m )?expires (30m|2[0-9]m[0-9]+s[0-9]+ms) $" <<<"$left" ||
 	fail "new pin without the new timeout: $left"
 echo "SIGHUP after the ruleset changed: '$(grep -oE '(reload|ruleset): .*-> 1800s' "$WORK/helper.log")'; new pin: $left"
 

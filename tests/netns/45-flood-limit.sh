@@ -55,7 +55,7 @@ flood() {
 }
 
 # 1. nft's rules: the ruleset with its flood limit, without its queue rules
-grep -v '# native-queue$\|# xt-queue$\|# shape:keys$' "$RULES/natt-pin.nft" | sed 's/ # shape:map$//' >"$WORK/flood-only.nft"
+grep -v '# native-queue$\|# xt-queue$' "$RULES/natt-pin.nft" >"$WORK/flood-only.nft"
 ip netns exec "$nat" nft -f "$WORK/flood-only.nft" || fail "nft's flood-limit rules"
 [ "$(flood_rules)" = 2 ] ||
 	fail "nft's flood-limit rules not loaded"

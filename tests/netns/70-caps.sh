@@ -54,7 +54,7 @@ echo "after expiry: $(pins_of 100.64.1.7) new pins of 2"
 # the host rate: 1 a second, burst 3
 kill -TERM "$HELPER_PID"
 wait "$HELPER_PID"
-ip netns exec "$nat" nft flush map ip natt_pin pins
+flush_pins "$nat"
 start_helper "$nat" "$WORK/helper2.log" --host-pins 0 --host-rate 1/3 -M "$WORK/metrics.prom"
 LOG=$WORK/helper2.log
 t0=$(date +%s%N)

@@ -31,7 +31,7 @@ chk() { out=$(ip netns exec "$nat" "$HELPER" --check "$@" 2>&1); rc=$?; }
 # the operator's CGNAT table
 debian_conf() {
 	if [ -n "${1:-}" ]; then
-		sed "s|^include \"/etc/nfq-helper/natt-pin-here.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
+		sed "s|^include \"/etc/nfq-helper/natt-pin.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
 	else
 		sed '/^include /d' "$RULES/nftables.conf.example"
 	fi
@@ -88,17 +88,17 @@ grep -q "warn  ruleset losses: 1 while nfq-helper ran, restored" <<<"$out" || fa
 echo "flush ruleset: one error with cause and remedy, $gap (nobody + CAP_NET_ADMIN), pins again; --check warns"
 
 # 3. the same with the include line
-# natt-pin.nft holds the rules of both ways (tagged): the form this kernel
-# takes is what natt-pin-load prints
-if ! native_queue "$nat"; then
+if native_queue "$nat"; then
+	inc=$WORK/natt-pin.nft
+else
 	# nft's queue rules cannot load here: the whole reload would fail
 	debian_conf "$WORK/natt-pin.nft" >"$WORK/nftables-raw.conf"
 	ip netns exec "$nat" nft -c -f "$WORK/nftables-raw.conf" 2>/dev/null &&
 		fail "natt-pin.nft with nft's queue rules loaded on a kernel without them"
+	inc=$WORK/natt-pin-here.nft
+	ip netns exec "$nat" "$WORK/natt-pin-load" --print "$WORK/natt-pin.nft" >"$inc" ||
+		fail "natt-pin-load --print"
 fi
-inc=$WORK/natt-pin-here.nft
-ip netns exec "$nat" "$WORK/natt-pin-load" --print "$WORK/natt-pin.nft" >"$inc" ||
-	fail "natt-pin-load --print"
 debian_conf "$inc" >"$WORK/nftables.conf"
 backs=$(count 'ruleset: back after')
 ip netns exec "$nat" nft -f "$WORK/nftables.conf" || fail "the reload with the include"
@@ -153,7 +153,8 @@ echo "--no-restore: the error names natt-pin-load; --check fails; a manual load 
 
 # 5. no loader: said at start, and at the loss
 helper "$WORK/helper.log" --loader /nonexistent/natt-pin-load --ruleset "$WORK/natt-pin.nft"
-grep -q "ruleset: restore: /nonexistent/natt-pin-load or .*: No such file or directory: a ruleset that a firewall reload removes cannot come back by itself" "$WORK/helper.log" ||
+# (said after "bound": awaited, not grepped at once)
+busywait 5000 grep -q "ruleset: restore: /nonexistent/natt-pin-load or .*: No such file or directory: a ruleset that a firewall reload removes cannot come back by itself" "$WORK/helper.log" ||
 	fail "no warning at start: $(cat "$WORK/helper.log")"
 ip netns exec "$nat" nft flush ruleset
 busywait 5000 grep -q "ruleset: cannot restore: /nonexistent/natt-pin-load" "$WORK/helper.log" ||

@@ -70,6 +70,13 @@ load_pin_ruleset() {
 	ip netns exec "$1" "$RULES/natt-pin-load" "${2:-$RULES/natt-pin.nft}" >/dev/null
 }
 
+# flush_pins NS [TABLE]: empties the map of pins, and the companion set of
+# its keys where the ruleset has one (the keys shape, kernels before 6.4)
+flush_pins() {
+	ip netns exec "$1" nft flush map ip "${2:-natt_pin}" pins || return
+	ip netns exec "$1" nft flush set ip "${2:-natt_pin}" pinned 2>/dev/null || true
+}
+
 # start_helper NS LOG [ARGS...]: nfq-helper in NS; waits until it serves
 start_helper() {
 	local ns=$1 log=$2

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # strongSwan peers for the testbed: one charon per namespace, each with its
-# own /run (private mount namespace), config, log and vici socket. This
-# kernel has no ESP, so charon does ESP in userspace (kernel-libipsec, TUN).
+# own /run (private mount namespace), config, log and vici socket. ESP is
+# userspace's (kernel-libipsec, over TUN: the CI kernel has no ESP) or, with
+# ESP=kernel, the kernel's own (kernel-netlink, XFRM; Debian's kernels).
 # Needs lib.sh first.
 
 CHARON=/usr/lib/ipsec/charon
@@ -13,7 +14,19 @@ PSK=nfq-helper-testbed-psk
 # (a fresh machine once got no tunnel at all for want of it).
 SWANCTL_PLUGINS="pem pkcs1 x509 gmp random nonce"
 CHARON_PLUGINS="random nonce gmp pem pkcs1 x509 pubkey sha1 sha2 md5 aes hmac kdf"
-CHARON_PLUGINS="$CHARON_PLUGINS kernel-libipsec kernel-netlink socket-default vici updown"
+ESP=${ESP:-libipsec}
+case $ESP in
+libipsec) CHARON_PLUGINS="$CHARON_PLUGINS kernel-libipsec" ;;
+kernel) ;;
+*) fail "ESP must be libipsec or kernel" ;;
+esac
+CHARON_PLUGINS="$CHARON_PLUGINS kernel-netlink socket-default vici updown"
+
+# kernel_esp: true if this kernel does ESP itself (CONFIG_INET_ESP)
+kernel_esp() {
+	modprobe -q esp4 2>/dev/null
+	[ -d /sys/module/esp4 ]
+}
 
 # plugin_package PLUGIN: the Debian 12 package that ships it
 plugin_package() {

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Real IKE peers: a strongSwan initiator per subscriber address and a
 # strongSwan responder behind the load balancer (PSK; ESP in userspace with
-# kernel-libipsec, as this kernel has no ESP). A tunnel counts as up only
+# kernel-libipsec, or with ESP=kernel the kernel's own, where it has ESP:
+# else the scenario is skipped). A tunnel counts as up only
 # when a ping crosses it. Four cases, ATTEMPTS each, from new inner hosts:
 #   stock responder without / with the helper: a stock responder follows the
 #     NAT-T flow to its new address ("remote endpoint changed"), so the fault
@@ -23,6 +24,12 @@ ikev1-aggressive) version=1 aggressive=yes ;;
 *) fail "IKE must be ikev2 or ikev1-aggressive" ;;
 esac
 charon_check
+name=strongswan-$IKE
+[ "$ESP" = libipsec ] || name=$name-kernel-esp
+if [ "$ESP" = kernel ] && ! kernel_esp; then
+	result "skipped: this kernel has no ESP (CONFIG_INET_ESP); the VM kernels of make test-kernels have"
+	exit 4
+fi
 
 conn() {	# conn NAME LOCAL_ADDRS REMOTE_ADDRS LOCAL_TS REMOTE_TS LOCAL_ID REMOTE_ID
 	cat <<CONF
@@ -112,7 +119,7 @@ run_case() {
 		"$1:" "$up" "$ATTEMPTS" "$moved"
 }
 
-echo "strongSwan $IKE through the CGNAT (pool $POOL_SIZE, numgen $BALANCE):"
+echo "strongSwan $IKE, ESP by $ESP, through the CGNAT (pool $POOL_SIZE, numgen $BALANCE):"
 run_case "stock responder, without helper"
 stock_without=$up stock_without_moved=$moved
 strict_gateway
@@ -133,7 +140,7 @@ if [ "$(established)" = "$sas" ]; then
 		sed 's/^.*\] //')
 	result "no IKE_SA came up, with the helper either: the peers cannot" \
 		"negotiate (${why:-see charon.log}), not a NAT problem"
-	fail "strongswan-$IKE: no IKE_SA even with the helper"
+	fail "$name: no IKE_SA even with the helper"
 fi
 
 result "stock: $stock_without/$ATTEMPTS up (moved $stock_without_moved) without, $stock_with/$ATTEMPTS (moved $stock_with_moved) with;" \
@@ -144,4 +151,4 @@ result "stock: $stock_without/$ATTEMPTS up (moved $stock_without_moved) without,
 [ "$stock_with" = "$ATTEMPTS" ] && [ "$stock_with_moved" = 0 ] ||
 	fail "stock responder with helper: $stock_with up, moved $stock_with_moved"
 [ "$strict_with" = "$ATTEMPTS" ] || fail "strict responder with helper: $strict_with up"
-echo "PASS: strongswan-$IKE"
+echo "PASS: $name"

@@ -31,7 +31,7 @@ count() { grep -c "$1" "$WORK/helper.log"; }
 # stock file) including INCLUDE, or without the include line; the CGNAT
 operator_conf() {
 	if [ -n "${1:-}" ]; then
-		sed "s|^include \"/etc/nfq-helper/natt-pin-here.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
+		sed "s|^include \"/etc/nfq-helper/natt-pin.nft\"$|include \"$1\"|" "$RULES/nftables.conf.example"
 	else
 		sed '/^include /d' "$RULES/nftables.conf.example"
 	fi
@@ -101,8 +101,12 @@ round() {
 operator_conf >"$WORK/nftables.conf"
 round no-include "$WORK/nftables.conf" 1
 [ "$(count 'the fix is off')" = 1 ] || fail "not one error for the loss"
-inc=$WORK/natt-pin-here.nft	# the form this kernel takes
-ip netns exec "$cgn" "$RULES/natt-pin-load" --print >"$inc" || fail "natt-pin-load --print"
+if native_queue "$cgn"; then
+	inc=$RULES/natt-pin.nft
+else
+	inc=$WORK/natt-pin-here.nft	# nft's queue rules cannot load here
+	ip netns exec "$cgn" "$RULES/natt-pin-load" --print >"$inc" || fail "natt-pin-load --print"
+fi
 operator_conf "$inc" >"$WORK/nftables-include.conf"
 round include "$WORK/nftables-include.conf" 101
 

@@ -42,7 +42,7 @@ busywait 5000 grep -q '^ready' "$WORK/gw1.log" || fail "gateway 1"
 pin_on
 
 fresh() {	# a new round: no pin, no flows
-	ip netns exec "$cgn" nft flush map ip natt_pin pins
+	flush_pins "$cgn"
 	ip netns exec "$cgn" conntrack -F >/dev/null 2>&1
 	ip netns exec "$sub" conntrack -F >/dev/null 2>&1
 }

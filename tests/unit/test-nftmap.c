@@ -4,6 +4,7 @@
  * collector fed synthetic kernel answers; look-ups and lost answers against
  * a stand-in kernel on a socketpair (no netlink, no root).
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,8 @@ static void test_batch(void)
 	pin_init(&pins[1], inet_addr("100.64.1.2"), inet_addr("203.0.113.9"),
 		 inet_addr("198.51.100.4"));
 
-	CHECK(nftmap_build(buf, 100, "natt_pin", "pins", pp, 2, 60000, 7) == 0);
-	len = nftmap_build(buf, sizeof(buf), "natt_pin", "pins", pp, 2, 60000,
+	CHECK(nftmap_build(buf, 100, "natt_pin", "pins", NULL, pp, 2, 60000, 7) == 0);
+	len = nftmap_build(buf, sizeof(buf), "natt_pin", "pins", NULL, pp, 2, 60000,
 			   7);
 	CHECK(len > 0);
 
@@ -122,11 +123,11 @@ static void test_long_names(void)
 	memset(long_map, 'm', 255);
 	make_pins(pins, pp, N);
 	buf = malloc(small);
-	CHECK(nftmap_build(buf, small, long_table, long_map, pp, N, 1000, 1) ==
+	CHECK(nftmap_build(buf, small, long_table, long_map, NULL, pp, N, 1000, 1) ==
 	      0);
 	free(buf);
 	buf = malloc(64 * 1024);
-	len = nftmap_build(buf, 64 * 1024, long_table, long_map, pp, N, 1000,
+	len = nftmap_build(buf, 64 * 1024, long_table, long_map, NULL, pp, N, 1000,
 			   1);
 	CHECK(len > small);
 	free(buf);
@@ -157,7 +158,7 @@ static void test_collect_whole_batch_refused(void)
 
 	make_pins(pins, pp, 3);
 	put_error(buf, &len, 100, 0, -EPERM);	/* on the batch's begin */
-	CHECK(nftmap_collect(pp, 3, 100, buf, len, 0, &committed) == -EPERM);
+	CHECK(nftmap_collect(pp, 3, false, 100, buf, len, 0, &committed) == -EPERM);
 	CHECK(!committed);
 	CHECK(pins[0].err == EPERM && pins[1].err == EPERM &&
 	      pins[2].err == EPERM);
@@ -173,7 +174,7 @@ static void test_collect_commit_failure(void)
 	make_pins(pins, pp, 3);
 	put_error(buf, &len, 102, 0, -EEXIST);	/* the second element */
 	put_error(buf, &len, 103, 0, 0);	/* the last one's ACK */
-	CHECK(nftmap_collect(pp, 3, 100, buf, len, 0, &committed) == 0);
+	CHECK(nftmap_collect(pp, 3, false, 100, buf, len, 0, &committed) == 0);
 	CHECK(!committed);
 	CHECK(pins[0].err == 0 && pins[1].err == EEXIST && pins[2].err == 0);
 }
@@ -190,14 +191,122 @@ static void test_collect_stale_acks(void)
 	put_error(buf, &len, 95, 0, -EEXIST);
 	put_error(buf, &len, 99, 0, -ENFILE);
 	put_error(buf, &len, 102, 0, 0);
-	CHECK(nftmap_collect(pp, 2, 100, buf, len, 0, &committed) == 0);
+	CHECK(nftmap_collect(pp, 2, false, 100, buf, len, 0, &committed) == 0);
 	CHECK(committed && pins[0].err == 0 && pins[1].err == 0);
 
 	/* the closing answer is missing: unknown, not success */
 	len = 0;
 	put_error(buf, &len, 99, 0, 0);
-	CHECK(nftmap_collect(pp, 2, 100, buf, len, 0, &committed) == -EAGAIN);
+	CHECK(nftmap_collect(pp, 2, false, 100, buf, len, 0, &committed) == -EAGAIN);
 	CHECK(!committed && pins[0].err == EAGAIN);
+}
+
+/* Checks one element of the keys' message: its key, no data, an expiry. */
+static void check_key_elem(const struct nlattr *elem, const struct pin *p)
+{
+	const struct nlattr *a, *v;
+	bool key = false, data = false, expiry = false;
+
+	mnl_attr_for_each_nested(a, elem) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_SET_ELEM_KEY:
+			v = mnl_attr_get_payload(a);
+			key = mnl_attr_get_payload_len(v) == 8 &&
+			      !memcmp(mnl_attr_get_payload(v), &p->inner, 4) &&
+			      !memcmp((char *)mnl_attr_get_payload(v) + 4,
+				      &p->gateway, 4);
+			break;
+		case NFTA_SET_ELEM_DATA:
+			data = true;
+			break;
+		case NFTA_SET_ELEM_EXPIRATION:
+			expiry = be64toh(mnl_attr_get_u64(a)) == 60000;
+			break;
+		}
+	}
+	CHECK(key && !data && expiry);
+}
+
+/*
+ * With the companion set (kernels that cannot look up a map's keys), one more
+ * message adds every pin's key there, not exclusively, and carries the ACK
+ * that closes the batch. (libnftnl's own parser takes one element a message
+ * only, so the elements are walked here.)
+ */
+static void test_batch_keys(void)
+{
+	enum { N = 3 };
+	static char buf[8192];
+	struct pin pins[N], *pp[N];
+	const struct nlmsghdr *nlh;
+	const struct nlattr *a, *elem;
+	int len, i = 0, keys = 0;
+
+	make_pins(pins, pp, N);
+	len = nftmap_build(buf, sizeof(buf), "natt_pin", "pins", "pinned", pp,
+			   N, 60000, 7);
+	CHECK(len > 0);
+	nlh = (const struct nlmsghdr *)buf;
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len), i++) {
+		CHECK(nlh->nlmsg_seq == 7u + i);
+		if (i == 0 || i == N + 2)
+			continue;
+		CHECK(!!(nlh->nlmsg_flags & NLM_F_ACK) == (i == N + 1));
+		if (i <= N)
+			continue;
+		CHECK(nlh->nlmsg_flags & NLM_F_CREATE);
+		CHECK(!(nlh->nlmsg_flags & NLM_F_EXCL));
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+				CHECK(!strcmp(mnl_attr_get_str(a), "pinned"));
+			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+				continue;
+			mnl_attr_for_each_nested(elem, a) {
+				CHECK(keys < N);
+				if (keys < N)
+					check_key_elem(elem, &pins[keys]);
+				keys++;
+			}
+		}
+	}
+	CHECK(i == N + 3 && keys == N);
+	/* a buffer sized for the map's messages alone is too small */
+	CHECK(nftmap_build(buf, (N + 2) * 300, "natt_pin", "pins", "pinned",
+			   pp, N, 60000, 7) == 0);
+}
+
+/* The keys' answer closes the batch; its refusal undoes every pin. */
+static void test_collect_keys(void)
+{
+	struct pin pins[2], *pp[2];
+	char buf[1024];
+	size_t len = 0;
+	bool committed = false;
+
+	make_pins(pins, pp, 2);
+	put_error(buf, &len, 102, 0, 0);	/* no ACK asked: stale */
+	put_error(buf, &len, 103, 0, 0);
+	CHECK(nftmap_collect(pp, 2, true, 100, buf, len, 0, &committed) == 0);
+	CHECK(committed && pins[0].err == 0 && pins[1].err == 0);
+
+	len = 0;
+	put_error(buf, &len, 103, 0, -ENFILE);
+	CHECK(nftmap_collect(pp, 2, true, 100, buf, len, 0, &committed) == 0);
+	CHECK(!committed && pins[0].err == ENFILE && pins[1].err == ENFILE);
+
+	/* the map's own refusal comes first and stays the pin's */
+	len = 0;
+	put_error(buf, &len, 101, 0, -EEXIST);
+	put_error(buf, &len, 103, 0, 0);
+	CHECK(nftmap_collect(pp, 2, true, 100, buf, len, 0, &committed) == 0);
+	CHECK(!committed && pins[0].err == EEXIST && pins[1].err == 0);
+
+	/* without the keys' answer the batch is not done */
+	len = 0;
+	put_error(buf, &len, 102, 0, 0);
+	CHECK(nftmap_collect(pp, 2, true, 100, buf, len, 0, &committed) ==
+	      -EAGAIN);
+	CHECK(!committed);
 }
 
 static void test_send_failure(void)
@@ -572,6 +681,8 @@ int main(void)
 	RUN(test_collect_whole_batch_refused);
 	RUN(test_collect_commit_failure);
 	RUN(test_collect_stale_acks);
+	RUN(test_batch_keys);
+	RUN(test_collect_keys);
 	RUN(test_send_failure);
 	RUN(test_get);
 	RUN(test_lost_answers);
