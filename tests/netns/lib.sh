@@ -49,8 +49,10 @@ setup_ns() {
 }
 
 # busywait MS CMD...: until CMD succeeds or MS milliseconds have passed
+# NFQH_TIMEOUT_SCALE (default 1) stretches every such wait, and the few
+# timers the tests set, on a slow machine: a VM under TCG runs ~6x slower
 busywait() {
-	local timeout=$1 start now
+	local timeout=$(($1 * ${NFQH_TIMEOUT_SCALE:-1})) start now
 	shift
 	start=$(date +%s%N)
 	until "$@"; do
