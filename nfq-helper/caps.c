@@ -27,6 +27,9 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* a repeat of a new pin's answer comes within this of the first's write */
+#define CAPS_REPEAT_MS 3000
+
 /* at most this many pins read from the kernel in one round */
 #define CHECK_MAX 1024
 /* rounds of expired estimates read back per second, at most */
@@ -132,6 +135,18 @@ bool caps_admit(struct helper *h, size_t i, const struct pin *p, bool rates)
 	}
 	refuse(h, p, v);
 	return false;
+}
+
+bool caps_new_pin(const struct helper *h, size_t i, const struct pin *p)
+{
+	uint64_t expires;
+
+	if (!h->caps.on || h->caps.created[i])
+		return true;
+	expires = limit_expires_ms(&h->caps.limit, p->inner, p->gateway);
+	/* noted at its write with the map's timeout, to the second */
+	return expires < UINT64_MAX - CAPS_REPEAT_MS &&
+	       expires + CAPS_REPEAT_MS < now_ms() + h->timeout_ms;
 }
 
 void caps_note_present(struct helper *h)

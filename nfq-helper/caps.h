@@ -48,6 +48,14 @@ void caps_free(struct caps *c);
  */
 bool caps_admit(struct helper *h, size_t i, const struct pin *p, bool rates);
 
+/*
+ * After caps_admit() said true for pin i, p: true if it is new, false if it
+ * repeats one made a moment ago (an answer queued before that one's pin was
+ * written). A pin the caps knew from longer ago was lost by the kernel
+ * (expired, flushed): new again.
+ */
+bool caps_new_pin(const struct helper *h, size_t i, const struct pin *p);
+
 /* Pins the look-up found live join the table before any new one is admitted. */
 void caps_note_present(struct helper *h);
 

@@ -126,6 +126,33 @@ static void check_refresh(struct checker *c, const struct nfqh_config *cfg,
 		    rules, n);
 }
 
+static void check_learn(struct checker *c, const struct nfqh_config *cfg,
+			uint32_t mark)
+{
+	struct nftmap *m = NULL;
+	uint64_t n = 0;
+	int ret;
+
+	if (!mark) {
+		say(c, "warn", "learn rule: none (chain learn, NATT_PIN_LEARN): new pins are written in transactions, "
+		    "a round trip more before each new tunnel's first answer (an older natt-pin.nft? %s)", LOAD_HINT);
+		return;
+	}
+	ret = nftmap_open(&m, cfg->table, cfg->map);
+	if (ret == 0)
+		ret = nftmap_counter(m, "learn_refused", &n);
+	nftmap_close(m);
+	if (ret < 0)
+		say(c, "ok", "learn rule: mark bit 0x%08" PRIx32 ", the kernel writes new pins (counter learn_refused: %s)",
+		    mark, strerror(-ret));
+	else if (n)
+		say(c, "warn", "learn rule: mark bit 0x%08" PRIx32 ", the kernel writes new pins; %" PRIu64
+		    " refused so far: the map was full, raise its size in natt-pin.nft", mark, n);
+	else
+		say(c, "ok", "learn rule: mark bit 0x%08" PRIx32 ", the kernel writes new pins; none refused so far (map full)",
+		    mark);
+}
+
 struct probe {
 	uint32_t rule_seq;
 	int err;	/* the rule's answer */
@@ -315,6 +342,7 @@ static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 	}
 	check_refresh(c, cfg, q->refresh);
 	check_shape(c, q);
+	check_learn(c, cfg, q->learn_mark);
 	if (q->native && q->xt)
 		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
 		    "remove one (natt-pin-load --remove)", q->native, q->xt, q->num);

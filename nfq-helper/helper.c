@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The per-wakeup cycle: packets -> conntrack -> pins -> verdicts. */
+/* The per-wakeup cycle: packets -> conntrack -> caps -> verdicts -> pins. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +19,9 @@
 #include "packet.h"
 #include "pin.h"
 #include "queue.h"
+
+/* helper_tick() reads the kernel's refusals this often */
+#define HELPER_TICK_MS 1000
 
 struct addrs {
 	char inner[INET_ADDRSTRLEN];
@@ -153,6 +156,8 @@ static void on_packet(const struct queue_pkt *pkt, void *data)
 
 	helper_classify(h, pkt->payload, pkt->caplen, pkt->len, pkt->ct, job);
 	job->arrived_us = pkt->arrived_us;
+	job->slot = pkt->slot;
+	job->mark = pkt->mark;
 }
 
 
@@ -371,6 +376,148 @@ void helper_read_kernel_counters(struct helper *h)
 		h->stats.kernel_refreshes = n;
 	if (h->map && nftmap_counter(h->map, "flood_passed", &n) == 0)
 		h->stats.flood_passed = n;
+	if (h->map && nftmap_counter(h->map, "learn_refused", &n) == 0)
+		h->stats.learn_refused = n;
+}
+
+void helper_set_learn(struct helper *h, uint32_t mark)
+{
+	uint64_t n;
+
+	if (h->learn_known && mark == h->learn_mark)
+		return;
+	h->learn_known = true;
+	h->learn_mark = mark;
+	h->stats.learn_mark = mark;
+	if (!mark) {
+		log_warnx("pins: no learn rule for map %s (chain learn of natt-pin.nft): new pins are written in transactions, a round trip more before each new tunnel's first answer goes on (an older natt-pin.nft? load the shipped one with natt-pin-load)",
+			  h->map_name);
+		return;
+	}
+	log_info("pins: written by the kernel, for answers accepted with mark bit 0x%08" PRIx32
+		 " (natt-pin.nft's chain learn)", mark);
+	h->refusing = false;
+	if (nftmap_counter(h->map, "learn_refused", &n) == 0)
+		h->refused_seen = n;
+}
+
+void helper_tick(struct helper *h)
+{
+	uint64_t now = now_ms(), n;
+
+	if (!h->learn_mark || now < h->next_tick_ms)
+		return;
+	h->next_tick_ms = now + HELPER_TICK_MS;
+	if (nftmap_counter(h->map, "learn_refused", &n) < 0)
+		return;
+	h->stats.learn_refused = n;
+	/* a table made anew starts the counter again */
+	h->refusing = n > h->refused_seen;
+	if (h->refusing)
+		warn_limited(&h->rl_full,
+			     "pins: the kernel refused %" PRIu64 " new pins in the last second: map %s is full (%" PRIu32 " elements): raise its size in natt-pin.nft",
+			     n - h->refused_seen, h->map_name, h->map_size);
+	h->refused_seen = n;
+}
+
+/* The pin of this answer is to be written by the kernel. */
+static bool learns(const struct helper *h, const struct job *job)
+{
+	enum pin_state s;
+
+	if (job->state != JOB_PIN || !job->pin_owner)
+		return false;
+	s = h->pins[job->pin].state;
+	return s == PIN_ADDED || s == PIN_PRESENT;
+}
+
+/*
+ * The learn rule writes the pin when the verdict's mark has the learn bit;
+ * the mark replaces the packet's, which keeps its other bits.
+ */
+static void set_verdict_mark(struct helper *h, const struct job *job)
+{
+	uint32_t mark = job->mark & ~h->learn_mark;
+
+	if (learns(h, job)) {
+		mark |= h->learn_mark;
+		h->stats.learns++;
+	}
+	if (mark != job->mark)
+		queue_set_mark(h->queue, job->slot, mark);
+}
+
+/*
+ * The live path with a learn rule: every answer queued had no pin when the
+ * ruleset looked (else it was refreshed there), so nothing is looked up and
+ * nothing written here: the caps decide, the verdict carries the decision.
+ * A pin made meanwhile keeps its address (the kernel's update keeps an
+ * element's data); one the caps know already is refreshed, not new.
+ */
+static void learn_pins(struct helper *h)
+{
+	size_t i;
+
+	pin_mark_repeats(h->pins, h->npins);
+	for (i = 0; i < h->npins; i++) {
+		struct pin *p = &h->pins[i];
+
+		if (p->state != PIN_UNKNOWN)
+			continue;
+		if (!caps_admit(h, i, p, true))
+			p->state = PIN_REFUSED;
+		else
+			p->state = caps_new_pin(h, i, p) ? PIN_ADDED : PIN_PRESENT;
+	}
+	pin_share_outcomes(h->pins, h->npins);
+	for (i = 0; i < h->njobs; i++)
+		set_verdict_mark(h, &h->jobs[i]);
+}
+
+/* The map may be full: refusals seen, or the caps know nearly size pins. */
+static bool may_be_full(const struct helper *h)
+{
+	uint64_t near = h->map_size - h->map_size / 8;
+
+	return h->refusing ||
+	       (h->map_size && h->stats.pin_table + h->npins >= near);
+}
+
+/*
+ * When the map may be full, the kernel may have refused what it was told
+ * to write: the batch's pins are read back (no transaction), after the
+ * verdict, so that counts, log lines and the caps tell the truth.
+ */
+static void verify_learns(struct helper *h)
+{
+	size_t i, n = 0;
+	int ret;
+
+	for (i = 0; i < h->npins; i++) {
+		if (h->pins[i].state != PIN_ADDED &&
+		    h->pins[i].state != PIN_PRESENT)
+			continue;
+		h->pending[n] = &h->pins[i];
+		h->found[n].inner = h->pins[i].inner;
+		h->found[n].gateway = h->pins[i].gateway;
+		n++;
+	}
+	if (!n)
+		return;
+	ret = nftmap_get(h->map, h->found, n, h->found_err);
+	if (ret < 0)
+		log_debug("map: reading back %zu learnt pins: %s", n,
+			  strerror(-ret));
+	for (i = 0; i < n; i++) {
+		struct pin *p = h->pending[i];
+
+		if (h->found_err[i] == -ENOENT) {
+			p->state = PIN_MAP_FULL;
+			p->err = ENFILE;
+		} else if (h->found_err[i] == 0 && h->found[i].pool != p->pool) {
+			p->state = PIN_CONFLICT;
+		}
+	}
 }
 
 static void report_pin(struct helper *h, const struct job *job)
@@ -389,8 +536,8 @@ static void report_pin(struct helper *h, const struct job *job)
 			 ike_exchange_str(job->ike.version, job->ike.exchange));
 		break;
 	case PIN_PRESENT:
-		/* the kernel refreshed it; the answer came before the pin did,
-		 * or through a queue rule without the refresh */
+		/* a repeat of an answer whose pin was just made (queued before
+		 * it was written), or one the look-up of a transaction found */
 		h->stats.pins_present++;
 		log_debug("pin: %s -> %s via %s already pinned", a.inner,
 			  a.gateway, a.pool);
@@ -420,12 +567,33 @@ static void report_pin(struct helper *h, const struct job *job)
 	}
 }
 
-int helper_run(struct helper *h)
+/* The hold ends here: each packet's time from its receipt to its verdict. */
+static void accept_all(struct helper *h)
 {
 	uint64_t now;
-	bool overrun;
 	size_t i;
-	int n, ret;
+	int ret;
+
+	ret = queue_accept_held(h->queue);
+	now = queue_now_us();
+	h->stats.verdict_msgs = queue_verdict_messages(h->queue);
+	if (ret < 0) {
+		/* held until the main loop's retry gets through */
+		h->stats.verdict_errors++;
+		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
+		return;
+	}
+	h->stats.verdicts += ret;
+	for (i = 0; i < h->njobs; i++)
+		stats_latency(&h->stats, now > h->jobs[i].arrived_us ?
+						 now - h->jobs[i].arrived_us : 0);
+}
+
+int helper_run(struct helper *h)
+{
+	bool overrun, learning;
+	size_t i;
+	int n;
 
 	h->njobs = 0;
 	n = queue_recv(h->queue, h->batch_max, on_packet, h, &overrun);
@@ -447,24 +615,21 @@ int helper_run(struct helper *h)
 	if (h->ct)
 		lookup_entries(h);
 	collect_pins(h);
-	commit_pins(h, true);
+	/* with the ruleset gone, a transaction says why no pin is made */
+	learning = h->learn_mark && h->stats.ruleset_ok;
+	if (learning)
+		learn_pins(h);
+	else
+		commit_pins(h, true);
+	accept_all(h);
+
+	/* the rest waits for nothing: the answers have gone on */
+	if (learning && may_be_full(h) && !queue_holding(h->queue))
+		verify_learns(h);
 	caps_settle(h);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);
-
-	ret = queue_accept_held(h->queue);
-	if (ret < 0) {
-		/* held until the main loop's retry gets through */
-		h->stats.verdict_errors++;
-		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
-		return n;
-	}
-	h->stats.verdicts += ret;
 	log_flush();
-	now = queue_now_us();
-	for (i = 0; i < h->njobs; i++)
-		stats_latency(&h->stats, now > h->jobs[i].arrived_us ?
-						 now - h->jobs[i].arrived_us : 0);
 	return n;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One wakeup of the daemon: take the queued packets, find each IKE reply's
- * inner host, write the pins in as few transactions as the kernel allows,
- * then accept every packet taken.
+ * inner host, let the caps decide on its pin, and accept every packet
+ * taken; the verdict of an answer whose pin the kernel is to write carries
+ * the ruleset's learn bit (natt-pin.nft's chain learn writes it before the
+ * answer goes on). Without a learn rule (an older ruleset), and for the
+ * rebuild, pins are written in transactions before the verdict.
  */
 #ifndef NFQH_HELPER_H
 #define NFQH_HELPER_H
@@ -38,6 +41,8 @@ struct job {
 	size_t pin;		/* index into the batch's pins */
 	bool pin_owner;		/* the first job of its pin */
 	uint64_t arrived_us;	/* its receipt by us: queue_now_us() */
+	uint32_t slot;		/* the queue's, for its verdict's mark */
+	uint32_t mark;		/* its packet mark */
 };
 
 struct helper {
@@ -59,6 +64,12 @@ struct helper {
 	int *found_err;
 	size_t npins;
 	struct pin_backoff backoff;	/* creates held while map is full */
+
+	uint32_t learn_mark;	/* the ruleset's learn bit; 0: transactions */
+	bool learn_known;	/* learn_mark was set once */
+	bool refusing;		/* the kernel refused learns in the last tick */
+	uint64_t refused_seen;	/* counter learn_refused at the last tick */
+	uint64_t next_tick_ms;
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
 
@@ -90,7 +101,16 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
  */
 void helper_commit_pins(struct helper *h);
 
-/* Reads the ruleset's counters (refreshes, flood_passed) into h->stats. */
+/* Reads the ruleset's counters (refreshes, flood_passed, learn_refused). */
 void helper_read_kernel_counters(struct helper *h);
+
+/*
+ * The learn rule's mark bit as the ruleset now has it (ruleset.h), 0 for
+ * none: new pins are then written in transactions.
+ */
+void helper_set_learn(struct helper *h, uint32_t mark);
+
+/* Work due by the clock (at least once a second): refused learns. */
+void helper_tick(struct helper *h);
 
 #endif

@@ -153,6 +153,18 @@ int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
 	return 0;
 }
 
+uint64_t limit_expires_ms(const struct limit *l, in_addr_t inner,
+			  in_addr_t gateway)
+{
+	uint32_t *p = find(l, inner, gateway);
+
+	if (!p)
+		return 0;
+	if (entry(l, *p)->expires_s == PENDING)
+		return UINT64_MAX;
+	return entry(l, *p)->expires_s * 1000ULL;
+}
+
 void limit_forget(struct limit *l, in_addr_t inner, in_addr_t gateway)
 {
 	uint32_t *p = find(l, inner, gateway), i;

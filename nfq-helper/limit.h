@@ -103,6 +103,10 @@ size_t limit_host_pins(const struct limit *l, in_addr_t inner,
 size_t limit_stale(struct limit *l, uint64_t now_ms, struct limit_key *out,
 		   size_t max);
 
+/* The expiry estimate of a pin the table holds, 0 if none; pending: max. */
+uint64_t limit_expires_ms(const struct limit *l, in_addr_t inner,
+			  in_addr_t gateway);
+
 /* Pins the table holds. */
 static inline uint32_t limit_count(const struct limit *l)
 {

@@ -103,8 +103,12 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		 timeout_update_str(check_timeout_update()));
 }
 
-/* SIGHUP: the map's declaration again; what changed is logged. */
-static void reload_map(struct helper *h, const struct nfqh_config *cfg)
+/*
+ * The map's declaration again (SIGHUP; a ruleset loaded anew, whose map may
+ * be another size); what changed is logged.
+ */
+static void reload_map(struct helper *h, const struct nfqh_config *cfg,
+		       const char *when, bool say_unchanged)
 {
 	struct nftmap_info info;
 	uint64_t timeout_ms;
@@ -113,31 +117,32 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg)
 
 	ret = nftmap_info(h->map, &info);
 	if (ret < 0) {
-		log_warnx("reload: map %s: %s%s; keeping size %" PRIu32
+		log_warnx("%s: map %s: %s%s; keeping size %" PRIu32
 			  ", pin timeout %" PRIu64 "s",
-			  h->map_name, strerror(-ret), remedy(-ret), h->map_size,
+			  when, h->map_name, strerror(-ret), remedy(-ret), h->map_size,
 			  h->timeout_ms / 1000);
 		return;
 	}
 	why = nftmap_check(&info);
 	if (why) {
-		log_warnx("reload: map %s: unsuitable for pins: %s (" RULESET_HINT
+		log_warnx("%s: map %s: unsuitable for pins: %s (" RULESET_HINT
 			  "); pins fail until it is replaced",
-			  h->map_name, why);
+			  when, h->map_name, why);
 		return;
 	}
 	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!timeout_ms)
 		timeout_ms = h->timeout_ms;	/* none declared: keep ours */
 	if (info.size == h->map_size && timeout_ms == h->timeout_ms) {
-		log_info("reload: map %s unchanged (size %" PRIu32
+		if (say_unchanged)
+			log_info("%s: map %s unchanged (size %" PRIu32
 			 ", pin timeout %" PRIu64 "s)",
-			 h->map_name, h->map_size, h->timeout_ms / 1000);
+			 when, h->map_name, h->map_size, h->timeout_ms / 1000);
 		return;
 	}
-	log_info("reload: map %s: size %" PRIu32 " -> %" PRIu32
+	log_info("%s: map %s: size %" PRIu32 " -> %" PRIu32
 		 ", pin timeout %" PRIu64 "s -> %" PRIu64 "s%s",
-		 h->map_name, h->map_size, info.size, h->timeout_ms / 1000,
+		 when, h->map_name, h->map_size, info.size, h->timeout_ms / 1000,
 		 timeout_ms / 1000, cfg->timeout_ms ? " (from -T)" : "");
 	h->map_size = info.size;
 	h->timeout_ms = timeout_ms;
@@ -152,7 +157,7 @@ static void reload(struct helper *h, const struct nfqh_config *cfg)
 {
 	struct rebuild_result rebuilt;
 
-	reload_map(h, cfg);
+	reload_map(h, cfg, "reload", true);
 	rebuild_run(h, &rebuilt);
 }
 
@@ -305,15 +310,22 @@ static int run_schedule(struct helper *h, struct schedule *s,
 	return timeout < 0 || timeout > CAPS_TICK_MS ? CAPS_TICK_MS : timeout;
 }
 
+struct restore_ctx {
+	struct helper *h;
+	const struct nfqh_config *cfg;
+};
+
 /*
- * The ruleset is back after a loss, or was re-created: its map is empty, and
- * conntrack still knows every live tunnel.
+ * The ruleset is back after a loss, or was re-created: its map is empty
+ * (and may have another size), and conntrack still knows every live tunnel.
  */
 static void restore_done(void *arg)
 {
+	struct restore_ctx *rc = arg;
 	struct rebuild_result rebuilt;
 
-	rebuild_run(arg, &rebuilt);
+	reload_map(rc->h, rc->cfg, "ruleset", false);
+	rebuild_run(rc->h, &rebuilt);
 }
 
 static void serve(struct helper *h, struct watch *w,
@@ -344,6 +356,7 @@ static void serve(struct helper *h, struct watch *w,
 			log_flush();
 		}
 		caps_tick(h);
+		helper_tick(h);
 		timeout = run_schedule(h, &sched, cfg->metrics);
 		log_flush();	/* what the schedule logged, before we sleep */
 		ts.tv_sec = timeout / 1000;
@@ -354,10 +367,13 @@ static void serve(struct helper *h, struct watch *w,
 				continue;
 			fatal("poll");
 		}
+		/* the ruleset first: how packets are answered depends on it */
+		if (n > 0 && (pfd[1].revents & POLLIN)) {
+			watch_handle(w);
+			helper_set_learn(h, watch_learn_mark(w));
+		}
 		if (n > 0 && (pfd[0].revents & POLLIN))
 			helper_run(h);
-		if (n > 0 && (pfd[1].revents & POLLIN))
-			watch_handle(w);
 	}
 }
 
@@ -403,6 +419,7 @@ int main(int argc, char **argv)
 {
 	struct nfqh_config cfg;
 	struct helper h = { 0 };
+	struct restore_ctx rc = { .h = &h, .cfg = &cfg };
 	struct rebuild_result rebuilt;
 	struct watch *watch;
 	char err[256], map_name[600];
@@ -433,7 +450,7 @@ int main(int argc, char **argv)
 	open_map(&h, &cfg, map_name, sizeof(map_name));
 	set_signals(&unblocked);
 	open_queue(&h, &cfg);
-	ret = watch_open(&watch, &cfg, &h.stats, restore_done, &h);
+	ret = watch_open(&watch, &cfg, &h.stats, restore_done, &rc);
 	if (ret < 0)
 		fatalx("ruleset: nf_tables events: %s%s", strerror(-ret),
 		       remedy(-ret));
@@ -442,6 +459,7 @@ int main(int argc, char **argv)
 		 cfg.queue_num, h.ct ? "ctnetlink lookups (kernel attaches none to queued packets)" :
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
+	helper_set_learn(&h, watch_learn_mark(watch));
 	drop_privileges();
 	/* before the rebuild: the pins it restores or finds join the caps */
 	start_limits(&h, &cfg);

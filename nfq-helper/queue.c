@@ -24,6 +24,10 @@
 #define QUEUE_SLOTS 64
 /* the kernel's queue can hold this much; the socket must too */
 #define QUEUE_RCVBUF (QUEUE_MAXLEN * 2048)
+/* one verdict message: header, packet id and verdict, mark */
+#define QUEUE_VERDICT_MSG_SIZE 64
+/* verdicts per sendmsg at most */
+#define QUEUE_VERDICT_BUF (256 * QUEUE_VERDICT_MSG_SIZE)
 
 struct queue {
 	struct mnl_socket *nl;
@@ -33,8 +37,16 @@ struct queue {
 	bool bound;
 	bool serving;	/* non-blocking, packets may be held */
 	bool stopped;	/* queue length 0: the kernel queues no more */
-	uint32_t last_id;	/* highest id received, not yet accepted */
-	uint32_t held;		/* packets taken, not yet accepted */
+	/*
+	 * Packets taken, not yet accepted, in queue order. The kernel queues
+	 * no more than QUEUE_MAXLEN unanswered: extra ones (a shorter queue
+	 * later, a bug) keep their marks, accepted by extra_id.
+	 */
+	struct queue_held held[QUEUE_MAXLEN];
+	uint32_t nheld;
+	uint32_t extra;
+	uint32_t extra_id;
+	uint64_t verdict_msgs;
 	unsigned long fail_verdicts;	/* test-only: QUEUE_TEST_VERDICT_FAILS */
 	struct mmsghdr mm[QUEUE_SLOTS];
 	struct iovec iov[QUEUE_SLOTS];
@@ -215,6 +227,8 @@ bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 		return false;
 	whole = nfq_nlmsg_parse(nlh, attr) >= 0;
 	pkt->id = ntohl(ph->packet_id);
+	pkt->mark = 0;
+	pkt->slot = QUEUE_NO_SLOT;
 	pkt->payload = NULL;
 	pkt->caplen = pkt->len = 0;
 	pkt->ct = NULL;
@@ -222,6 +236,10 @@ bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 	if (!whole)
 		return true;
 	pkt->ct = attr[NFQA_CT];
+	/* present when the mark is not 0 */
+	if (attr[NFQA_MARK] &&
+	    mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) == 0)
+		pkt->mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	if (attr[NFQA_PAYLOAD]) {
 		pkt->payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		pkt->caplen = pkt->len =
@@ -232,6 +250,19 @@ bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 	    mnl_attr_validate(attr[NFQA_CAP_LEN], MNL_TYPE_U32) == 0)
 		pkt->len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	return true;
+}
+
+/* Keeps the packet for its verdict, in queue order; its slot. */
+static void hold(struct queue *q, struct queue_pkt *pkt)
+{
+	if (q->nheld < QUEUE_MAXLEN && !q->extra) {
+		pkt->slot = q->nheld;
+		q->held[q->nheld++] = (struct queue_held){ .id = pkt->id,
+							   .mark = pkt->mark };
+		return;
+	}
+	q->extra++;
+	q->extra_id = pkt->id;
 }
 
 int queue_recv(struct queue *q, size_t max,
@@ -277,9 +308,7 @@ int queue_recv(struct queue *q, size_t max,
 					    (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET) ||
 				    !queue_parse(nlh, &pkt, now))
 					continue;
-				if (!q->held || (int32_t)(pkt.id - q->last_id) > 0)
-					q->last_id = pkt.id;
-				q->held++;
+				hold(q, &pkt);
 				if (cb)
 					cb(&pkt, data);
 				taken++;
@@ -291,31 +320,110 @@ int queue_recv(struct queue *q, size_t max,
 	return taken;
 }
 
+void queue_set_mark(struct queue *q, uint32_t slot, uint32_t mark)
+{
+	if (slot >= q->nheld)
+		return;
+	q->held[slot].mark = mark;
+	q->held[slot].set = true;
+}
+
+static bool same_verdict(const struct queue_held *a, const struct queue_held *b)
+{
+	return a->set == b->set && (!a->set || a->mark == b->mark);
+}
+
+/*
+ * A batch verdict accepts every packet of the queue up to its id (ids rise
+ * in queue order) and gives each the same mark, if it carries one; so one
+ * message per run of equal verdicts, in order.
+ */
+size_t queue_build_verdicts(void *buf, size_t size, uint16_t num,
+			    const struct queue_held *h, size_t n, size_t *done,
+			    size_t *msgs)
+{
+	struct nlmsghdr *nlh;
+	char *p = buf;
+	size_t i;
+
+	*done = *msgs = 0;
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && same_verdict(&h[i], &h[i + 1]))
+			continue;
+		if ((size_t)(p - (char *)buf) + QUEUE_VERDICT_MSG_SIZE > size)
+			break;
+		nlh = nfq_nlmsg_put(p, NFQNL_MSG_VERDICT_BATCH, num);
+		nfq_nlmsg_verdict_put(nlh, h[i].id, NF_ACCEPT);
+		if (h[i].set)
+			nfq_nlmsg_verdict_put_mark(nlh, h[i].mark);
+		p += nlh->nlmsg_len;
+		*done = i + 1;
+		(*msgs)++;
+	}
+	return p - (char *)buf;
+}
+
+/* The packets taken beyond the table: accepted as they are. */
+static int accept_extra(struct queue *q)
+{
+	char buf[QUEUE_VERDICT_MSG_SIZE];
+	struct queue_held last = { .id = q->extra_id };
+	size_t done, msgs, len;
+	int n = q->extra;
+
+	if (!n)
+		return 0;
+	len = queue_build_verdicts(buf, sizeof(buf), q->num, &last, 1, &done,
+				   &msgs);
+	if (mnl_socket_sendto(q->nl, buf, len) < 0)
+		return -errno;
+	q->verdict_msgs++;
+	q->extra = 0;
+	return n;
+}
+
 int queue_accept_held(struct queue *q)
 {
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
-	int n;
+	char buf[QUEUE_VERDICT_BUF];
+	size_t from = 0, done, msgs, len;
+	int n, ret = 0;
 
-	if (!q->held)
+	if (!q->nheld && !q->extra)
 		return 0;
 	if (q->fail_verdicts) {
 		q->fail_verdicts--;
 		return -ENOBUFS;
 	}
-	/* ids rise in queue order: this accepts every packet taken */
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->num);
-	nfq_nlmsg_verdict_put(nlh, q->last_id, NF_ACCEPT);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = q->held;
-	q->held = 0;
-	return n;
+	while (from < q->nheld) {
+		len = queue_build_verdicts(buf, sizeof(buf), q->num,
+					   q->held + from, q->nheld - from,
+					   &done, &msgs);
+		if (mnl_socket_sendto(q->nl, buf, len) < 0) {
+			ret = -errno;
+			break;
+		}
+		q->verdict_msgs += msgs;
+		from += done;
+	}
+	/* what went stays gone: a retry sends the rest */
+	memmove(q->held, q->held + from, (q->nheld - from) * sizeof(*q->held));
+	q->nheld -= from;
+	n = from;
+	if (ret == 0 && !q->nheld) {
+		ret = accept_extra(q);
+		n += ret > 0 ? ret : 0;
+	}
+	return ret < 0 && !n ? ret : n;
 }
 
 bool queue_holding(const struct queue *q)
 {
-	return q->held > 0;
+	return q->nheld > 0 || q->extra > 0;
+}
+
+uint64_t queue_verdict_messages(const struct queue *q)
+{
+	return q->verdict_msgs;
 }
 
 int queue_stop_intake(struct queue *q)

@@ -26,11 +26,22 @@
 
 struct queue_pkt {
 	uint32_t id;
+	uint32_t mark;		/* its packet mark (NFQA_MARK; 0 if absent) */
+	uint32_t slot;		/* for queue_set_mark(); QUEUE_NO_SLOT: none */
 	const uint8_t *payload;	/* NULL if the kernel sent none */
 	size_t caplen;
 	size_t len;		/* the whole packet's length */
 	const struct nlattr *ct;	/* NFQA_CT, or NULL */
 	uint64_t arrived_us;	/* when we received it: queue_now_us() */
+};
+
+#define QUEUE_NO_SLOT UINT32_MAX
+
+/* A packet taken and not yet accepted, and the mark its verdict gives it. */
+struct queue_held {
+	uint32_t id;
+	uint32_t mark;
+	bool set;	/* the verdict sets mark; else the packet keeps its own */
 };
 
 struct queue;
@@ -64,10 +75,30 @@ bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 uint64_t queue_now_us(void);
 
 /*
- * Accepts every packet taken so far, with one batch verdict. Returns how
- * many it accepted, or -errno; then they stay held: call it again.
+ * The verdict of the packet in slot (queue_pkt.slot) sets its mark to mark:
+ * NFQA_MARK replaces the packet's mark, so pass the bits it keeps too.
+ */
+void queue_set_mark(struct queue *q, uint32_t slot, uint32_t mark);
+
+/*
+ * Accepts every packet taken so far: one batch verdict per run of packets
+ * whose verdict gives the same mark (or keeps theirs), all in one sendmsg.
+ * Returns how many it accepted, or -errno; then those not accepted stay
+ * held: call it again.
  */
 int queue_accept_held(struct queue *q);
+
+/*
+ * Builds the verdicts for h[0..n) into buf (size bytes), as many as fit:
+ * sets *done to the packets they accept and returns the bytes, and *msgs
+ * to how many messages. For tests too.
+ */
+size_t queue_build_verdicts(void *buf, size_t size, uint16_t num,
+			    const struct queue_held *h, size_t n, size_t *done,
+			    size_t *msgs);
+
+/* Verdict messages sent so far. */
+uint64_t queue_verdict_messages(const struct queue *q);
 
 /* True while packets taken are waiting for their verdict. */
 bool queue_holding(const struct queue *q);

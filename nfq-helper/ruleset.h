@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
 
 /* The companion set of the map's keys, where natt-pin-load makes one. */
 #define RULESET_KEYS_SET "pinned"
@@ -24,8 +25,9 @@ struct ruleset_rules {
 	unsigned xt;		/* NFQUEUE rules feeding it (mangle NATT_PIN) */
 	unsigned xt_other;	/* NFQUEUE rules there feeding another queue */
 	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
-	unsigned refresh;	/* dynset updates of the map (chain refresh) */
+	unsigned refresh;	/* rules that send a pinned answer to its refresh */
 	unsigned keys;		/* look-ups in the companion set of keys */
+	uint32_t learn_mark;	/* the learn rule's mark bit, 0 if none */
 };
 
 struct ruleset_state {
@@ -44,6 +46,28 @@ struct ruleset_sock {
 /* Counts the rules of one chain that feed queue r->num into *r. */
 int ruleset_count_chain(struct ruleset_sock *rs, const char *table,
 			const char *chain, struct ruleset_rules *r);
+
+/* A rule of the table, as far as the pins go. */
+struct ruleset_rule {
+	char chain[NFT_CHAIN_MAXNAMELEN];	/* the rule's */
+	char jump[NFT_CHAIN_MAXNAMELEN];	/* where it jumps or goes, or "" */
+	uint32_t tests;	/* it asks `meta mark and BITS == BITS': BITS */
+	bool updates;	/* it updates the map */
+};
+
+/* Reads one rule message (NFT_MSG_NEWRULE); false if unparsable. */
+bool ruleset_parse_rule(const struct nlmsghdr *nlh, const char *map,
+			struct ruleset_rule *r);
+
+/*
+ * The learn rule's mark bit among rules[0..n), 0 if none: a rule that tests
+ * `meta mark and BIT == BIT' and updates the map or jumps to a chain that
+ * does (natt-pin.nft: chain marked, jumping to chain learn).
+ */
+uint32_t ruleset_learn_mark_of(const struct ruleset_rule *rules, size_t n);
+
+/* The rules that jump, untested by a mark, to a chain updating the map. */
+unsigned ruleset_refresh_rules(const struct ruleset_rule *rules, size_t n);
 
 /* Reads the whole state; a missing table, map or chain is no error. */
 int ruleset_read(struct ruleset_sock *rs, const char *table, const char *map,

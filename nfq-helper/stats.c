@@ -70,17 +70,19 @@ void stats_log(const struct nfqh_stats *s)
 		 ", map full %" PRIu64 ", map errors %" PRIu64
 		 ", capped %" PRIu64 ", rate limited %" PRIu64
 		 ", ct misses %" PRIu64 ", ct errors %" PRIu64
-		 ", ct attached %" PRIu64 ", ct looked up %" PRIu64,
+		 ", ct attached %" PRIu64 ", ct looked up %" PRIu64
+		 ", learns %" PRIu64 ", learn refusals %" PRIu64,
 		 s->pins_added, s->pins_present, s->kernel_refreshes,
 		 s->pin_conflicts, s->map_full, s->map_errors, s->pins_capped,
 		 s->pins_rate_host + s->pins_rate_all, s->ct_miss,
-		 s->ct_errors, s->ct_attached, s->ct_lookups);
+		 s->ct_errors, s->ct_attached, s->ct_lookups, s->learns,
+		 s->learn_refused);
 	log_info("stats: batches %" PRIu64 ", largest %" PRIu64
-		 ", transactions %" PRIu64 ", failed %" PRIu64
-		 ", queue overruns %" PRIu64 ", verdict errors %" PRIu64
-		 ", verdict latency p50 %" PRIu64 " us, p99 %" PRIu64
-		 " us, p99.9 %" PRIu64 " us",
-		 s->batches, s->batch_max, s->transactions,
+		 ", verdict messages %" PRIu64 ", transactions %" PRIu64
+		 ", failed %" PRIu64 ", queue overruns %" PRIu64
+		 ", verdict errors %" PRIu64 ", verdict latency p50 %" PRIu64
+		 " us, p99 %" PRIu64 " us, p99.9 %" PRIu64 " us",
+		 s->batches, s->batch_max, s->verdict_msgs, s->transactions,
 		 s->transactions_failed, s->overruns, s->verdict_errors,
 		 stats_percentile(s, 0.5), stats_percentile(s, 0.99),
 		 stats_percentile(s, 0.999));
@@ -181,7 +183,17 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	fprintf(f, "# HELP nfq_helper_pins_known Pins the daemon's table holds (for the caps).\n"
 		   "# TYPE nfq_helper_pins_known gauge\nnfq_helper_pins_known %" PRIu64 "\n",
 		s->pin_table);
-	counter(f, "transactions_total", "nftables transactions sent.", NULL, s->transactions);
+	counter(f, "learns_total",
+		"Answers accepted with the learn bit: the kernel's learn rule writes their pin.",
+		NULL, s->learns);
+	counter(f, "learn_refused_total",
+		"Pins the kernel's learn rule could not write: map full (counter learn_refused).",
+		NULL, s->learn_refused);
+	fprintf(f, "# HELP nfq_helper_learn_mark The packet-mark bit of the ruleset's learn rule; 0: none, pins by transactions.\n"
+		   "# TYPE nfq_helper_learn_mark gauge\nnfq_helper_learn_mark %" PRIu64 "\n",
+		s->learn_mark);
+	counter(f, "transactions_total", "nftables transactions sent (rebuilds, heals, a ruleset without the learn rule).",
+		NULL, s->transactions);
 	counter(f, "transactions_failed_total", "nftables transactions the kernel aborted.",
 		NULL, s->transactions_failed);
 	counter(f, "kernel_refreshes_total",
@@ -195,6 +207,8 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 		NULL, s->overruns);
 	counter(f, "verdict_errors_total", "Batch verdicts the kernel refused, then sent again.",
 		NULL, s->verdict_errors);
+	counter(f, "verdict_messages_total", "Verdict messages sent: one per run of answers with the same mark.",
+		NULL, s->verdict_msgs);
 	fprintf(f, "# HELP nfq_helper_batch_max Largest batch taken in one wakeup.\n"
 		   "# TYPE nfq_helper_batch_max gauge\nnfq_helper_batch_max %" PRIu64 "\n",
 		s->batch_max);

@@ -26,7 +26,7 @@ struct nfqh_stats {
 	uint64_t ct_errors;
 	uint64_t ct_attached;	/* entries the kernel queued with the packet */
 	uint64_t ct_lookups;	/* entries asked of ctnetlink instead */
-	uint64_t pins_added;
+	uint64_t pins_added;	/* new pins, written by the kernel or by us */
 	uint64_t pins_present;	/* answers for a live pin, same address */
 	uint64_t pin_conflicts;
 	uint64_t map_full;
@@ -38,12 +38,16 @@ struct nfqh_stats {
 	uint64_t pins_rate_all;	/* refused: the global new-pin rate */
 	uint64_t pin_checks;	/* kernel reads of pins (GETSETELEM rounds) */
 	uint64_t pin_table;	/* gauge: pins the limiter knows of */
-	uint64_t transactions;
+	uint64_t learns;	/* answers accepted for the kernel to pin */
+	uint64_t learn_refused;	/* natt-pin.nft's counter learn_refused */
+	uint64_t learn_mark;	/* gauge: the learn rule's bit, 0 if none */
+	uint64_t transactions;	/* rebuilds, heals, rulesets without learn */
 	uint64_t transactions_failed;	/* aborted by the kernel */
 	uint64_t kernel_refreshes;	/* natt-pin.nft's counter refreshes */
 	uint64_t flood_passed;	/* its counter flood_passed: over the limit */
 	uint64_t overruns;	/* ENOBUFS on the queue socket */
 	uint64_t verdict_errors;	/* verdicts refused, sent again */
+	uint64_t verdict_msgs;	/* verdict messages (a batch verdict each) */
 	uint64_t batches;
 	uint64_t batch_max;
 	uint64_t latency[LAT_BUCKETS];	/* verdict latency, see LAT_* */

@@ -47,8 +47,8 @@ static void print_metrics(const char *path)
 int status_run(const struct nfqh_config *cfg)
 {
 	struct nftmap *m;
-	uint64_t n = 0, refreshed = 0;
-	int ret, got = -1;
+	uint64_t n = 0, refreshed = 0, refused = 0;
+	int ret, got = -1, got_refused = -1;
 
 	ret = nftmap_open(&m, cfg->table, cfg->map);
 	if (ret == 0) {
@@ -56,6 +56,7 @@ int status_run(const struct nfqh_config *cfg)
 		       "pool address", "left (s)");
 		ret = nftmap_dump(m, print_pin, &n);
 		got = nftmap_counter(m, "refreshes", &refreshed);
+		got_refused = nftmap_counter(m, "learn_refused", &refused);
 		nftmap_close(m);
 	}
 	if (ret < 0) {
@@ -70,6 +71,9 @@ int status_run(const struct nfqh_config *cfg)
 	else
 		printf("answers refreshed in the kernel: unknown (counter refreshes: %s; reload the ruleset with natt-pin-load)\n",
 		       strerror(-got));
+	if (got_refused == 0)
+		printf("%" PRIu64 " new pins the kernel could not write (counter learn_refused)%s\n",
+		       refused, refused ? ": the map is or was full, raise its size in natt-pin.nft" : "");
 	print_metrics(cfg->metrics ? cfg->metrics : STATUS_METRICS_DEFAULT);
 	return 0;
 }

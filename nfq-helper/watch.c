@@ -53,6 +53,7 @@ struct watch {
 	void (*restored)(void *arg);
 	void *arg;
 	uint64_t table_handle, map_handle;	/* as last seen present */
+	uint32_t learn_mark;	/* as last seen whole */
 	bool lost;		/* the fix is off */
 	int tries;		/* loader runs in this loss */
 	bool loaded;		/* the last one succeeded */
@@ -198,7 +199,7 @@ static const char *what_missing(const struct watch *w, const char *missing,
 	else if (!strcmp(missing, "map"))
 		snprintf(buf, len, "map ip %s %s", c->table, c->map);
 	else if (!strcmp(missing, "queue rules"))
-		snprintf(buf, len, "queue rules (chain ip %s ike_replies, or iptables-nft's ip mangle " RULESET_XT_CHAIN ")",
+		snprintf(buf, len, "queue rules (chains ip %s ike500 and ike4500, or iptables-nft's ip mangle " RULESET_XT_CHAIN ")",
 			 c->table);
 	else
 		snprintf(buf, len, "%s", missing);
@@ -355,6 +356,8 @@ static void evaluate(struct watch *w)
 	}
 	missing = ruleset_missing(&s);
 	w->stats->ruleset_ok = !missing;
+	if (!missing)
+		w->learn_mark = s.rules.learn_mark;
 	if (missing && !w->lost)
 		report_loss(w, missing);
 	else if (missing && w->loaded)
@@ -422,6 +425,11 @@ void watch_handle(struct watch *w)
 int watch_fd(const struct watch *w)
 {
 	return w->epfd;
+}
+
+uint32_t watch_learn_mark(const struct watch *w)
+{
+	return w->learn_mark;
 }
 
 static void warn_restore_files(const struct nfqh_config *c)

@@ -8,6 +8,8 @@
 #ifndef NFQH_WATCH_H
 #define NFQH_WATCH_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "stats.h"
 
@@ -27,5 +29,11 @@ int watch_fd(const struct watch *w);
 
 /* Takes the events, reaps the loader, acts on what changed. */
 void watch_handle(struct watch *w);
+
+/*
+ * The learn rule's mark bit in the ruleset as last seen whole (ruleset.h);
+ * 0 if it had none. A ruleset gone keeps the last one.
+ */
+uint32_t watch_learn_mark(const struct watch *w);
 
 #endif

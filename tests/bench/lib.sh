@@ -3,6 +3,19 @@
 # NAT (pool of four, per connection) -> gateways (every address of
 # 203.0.113.128/25, answered by ikeload). Needs ../netns/lib.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
+
+# The helper as the service starts it: the unit's scheduling policy and
+# priority too (packaging/nfq-helper.service), so the figures are the
+# shipped daemon's.
+unit_value() { sed -n "s/^$1=//p" "$TOP/packaging/nfq-helper.service"; }
+UNIT_POLICY=$(unit_value CPUSchedulingPolicy) UNIT_PRIORITY=$(unit_value CPUSchedulingPriority)
+eval "$(declare -f start_helper | sed '1s/^start_helper/netns_start_helper/')"
+start_helper() {
+	netns_start_helper "$@"
+	[ -z "$UNIT_POLICY" ] ||
+		chrt "--$UNIT_POLICY" -p "${UNIT_PRIORITY:-0}" "$HELPER_PID" ||
+		fail "chrt --$UNIT_POLICY ${UNIT_PRIORITY:-0}: the unit's scheduling"
+}
 IKELOAD=$BUILD/tools/ikeload
 MAPFILL=$BUILD/tools/mapfill
 GWS=203.0.113.128

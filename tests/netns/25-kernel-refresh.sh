@@ -4,11 +4,11 @@
 # answers on 500 and 4500 (new exchanges, DPD) refresh the pin in natt-pin.nft
 # and never reach the helper (its packet counter stays), the pin's expiry is
 # pushed out to the map's timeout, its address never changes, and the
-# packet-mark bit the fallback relies on is gone before anything after
-# iptables' mangle chain sees it. An answer that conflicts with the live pin
-# is refreshed and accepted in the kernel, the pin unmoved. Then the issue's
-# case: one subscriber, 40 exchanges to one gateway: one transaction, none
-# failed.
+# packet-mark bits the fallback and the learn rule rely on are gone before
+# anything after iptables' mangle chain sees them. An answer that conflicts
+# with the live pin is refreshed and accepted in the kernel, the pin unmoved.
+# Then the issue's case: one subscriber, 40 exchanges to one gateway: one
+# answer queued, its pin written by the kernel's learn rule, no transaction.
 source "$(dirname "$0")/lib.sh"
 TIMEOUT=30	# the map's, in seconds
 INNER=100.64.1.1
@@ -19,13 +19,16 @@ sed "s/timeout 1h/timeout ${TIMEOUT}s/" "$RULES/natt-pin.nft" >"$WORK/natt-pin.n
 load_pin_ruleset "$nat" "$WORK/natt-pin.nft" || fail "cannot load natt-pin.nft"
 if native_queue "$nat"; then mode=native; else mode="iptables-nft fallback"; fi
 mark=$(sed -n 's/^define NATT_PIN_MARK = \(0x[0-9a-fA-F]*\).*/\1/p' "$RULES/natt-pin.nft")
-# anything after iptables' mangle chain that sees the mark bit counts here
+learn=$(sed -n 's/^define NATT_PIN_LEARN = \(0x[0-9a-fA-F]*\).*/\1/p' "$RULES/natt-pin.nft")
+# anything after iptables' mangle chain that sees a mark bit counts here
 ip netns exec "$nat" nft -f - <<NFT || fail "probe table"
 table ip nfqh_probe {
 	counter marked { }
+	counter learning { }
 	chain c {
 		type filter hook prerouting priority mangle + 2; policy accept;
 		meta mark and $mark == $mark counter name marked
+		meta mark and $learn == $learn counter name learning
 	}
 }
 NFT
@@ -78,6 +81,7 @@ refreshes=$(counter natt_pin refreshes)
 [ "$refreshes" = 6 ] || fail "kernel refreshes: $refreshes, expected 1 + 500, 4500 and 3 DPD"
 echo "refresh ($mode): expiry ${before}s -> ${after}s (map timeout ${TIMEOUT}s), 5 answers refreshed in the kernel, 0 queued"
 [ "$(counter nfqh_probe marked)" = 0 ] || fail "the mark bit $mark was seen after the mangle chain"
+[ "$(counter nfqh_probe learning)" = 0 ] || fail "the learn bit $learn was seen after the learn rule"
 
 # a conflict: an answer via another pool address than the live pin's (its
 # flow was NATed before the pin existed). The kernel refreshes and accepts
@@ -117,16 +121,19 @@ last_stat() {	# last_stat NAME: the number after NAME in the last counters
 }
 flush_pins "$nat"
 ip netns exec "$nat" conntrack -F 2>/dev/null
-refreshes=$(counter natt_pin refreshes) p0=$(helper_packets) t0=$(last_stat transactions)
+refreshes=$(counter natt_pin refreshes) p0=$(helper_packets) t0=$(last_stat transactions) l0=$(last_stat learns)
 for i in $(seq 40); do exchange; done
 p1=$(helper_packets)
 line=$(grep 'stats: batches' "$WORK/helper.log" | tail -1)
 echo "40 exchanges of one subscriber: $line"
-t1=$(last_stat transactions)
-[ $((t1 - t0)) = 1 ] && [ "$(last_stat failed)" = 0 ] ||
-	fail "40 exchanges: $((t1 - t0)) transactions (expected 1), $(last_stat failed) failed (expected 0)"
+t1=$(last_stat transactions) l1=$(last_stat learns)
+# the pin is written by the kernel's learn rule: no transaction at all
+[ $((t1 - t0)) = 0 ] && [ $((l1 - l0)) = 1 ] && [ "$(last_stat failed)" = 0 ] ||
+	fail "40 exchanges: $((l1 - l0)) learns (expected 1), $((t1 - t0)) transactions (expected 0), $(last_stat failed) failed"
+[ -n "$(pool_of $INNER)" ] || fail "40 exchanges: no pin"
 [ $((p1 - p0)) = 1 ] || fail "40 exchanges: $((p1 - p0)) answers reached the helper, expected the first"
 total=$(counter natt_pin refreshes)
 [ "$total" = $((refreshes + 79)) ] ||
 	fail "40 exchanges: $((total - refreshes)) refreshed in the kernel, expected 79 (all answers but the first)"
-echo "PASS: 25-kernel-refresh ($mode): 40 exchanges, 80 answers: 79 refreshed in the kernel, 1 queued, 1 transaction, 0 failed"
+[ "$(counter nfqh_probe learning)" = 0 ] || fail "the learn bit $learn was seen after the learn rule"
+echo "PASS: 25-kernel-refresh ($mode): 40 exchanges, 80 answers: 79 refreshed in the kernel, 1 queued and pinned by the kernel's learn rule, 0 transactions"

@@ -54,33 +54,34 @@ busywait 3000 sh -c "[ \$(grep -c '^WATCHDOG=1$' '$WORK/notify.log') -ge 3 ]" ||
 echo "watchdog: $(grep -c '^WATCHDOG=1$' "$WORK/notify.log") WATCHDOG=1 so far (WATCHDOG_USEC=400000)"
 
 # 2. SIGHUP: a new timeout and size in the ruleset, read again
-hup() {	# hup PATTERN: SIGHUP, then wait for PATTERN in the log
+hup() {	# hup PATTERN: SIGHUP, then wait for PATTERN (a grep -E) in the log
 	kill -HUP "$HELPER_PID"
-	busywait 3000 grep -q -- "$1" "$WORK/helper.log" || fail "after SIGHUP, no '$1': $(tail -3 "$WORK/helper.log")"
+	busywait 3000 grep -qE -- "$1" "$WORK/helper.log" || fail "after SIGHUP, no '$1': $(tail -3 "$WORK/helper.log")"
 	kill -0 "$HELPER_PID" 2>/dev/null || fail "SIGHUP killed the helper"
 }
-hup "reload: map ip natt_pin pins unchanged (size 1048576, pin timeout 3600s)"
+hup "reload: map ip natt_pin pins unchanged \(size 1048576, pin timeout 3600s\)"
 sed -e 's/timeout 1h\t/timeout 30m\t/' -e 's/size 1048576\t/size 2000\t/' \
 	"$RULES/natt-pin.nft" >"$WORK/natt-pin.nft"
 grep -q "timeout 30m" "$WORK/natt-pin.nft" && grep -q "size 2000" "$WORK/natt-pin.nft" ||
 	fail "could not edit the ruleset's settings"
 load_pin_ruleset "$nat" "$WORK/natt-pin.nft" || fail "reload of the edited ruleset"
-# a kernel may keep a live map's size (6.1 does; 6.12 and later take the
-# new one): the daemon reports what the kernel holds
-hup "reload: map ip natt_pin pins: size 1048576 -> \(2000\|1048576\), pin timeout 3600s -> 1800s"
+# a re-created map is read again at once (ruleset:), else at SIGHUP
+# (reload:); a kernel may keep a live map's size (6.1 does; 6.12 and later
+# take the new one): the daemon reports what the kernel holds
+hup "(reload|ruleset): map ip natt_pin pins: size 1048576 -> (2000|1048576), pin timeout 3600s -> 1800s"
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.2 -n 1 -t 2000 -r 1 >/dev/null ||
 	fail "IKE after SIGHUP"
 # (nft leaves out an element's timeout when it is the map's)
 left=$(ip netns exec "$nat" nft list map ip natt_pin pins | grep -o '100\.64\.1\.2 \. [0-9.]* [^:]*')
 grep -qE "^100\.64\.1\.2 \. $GW_ADDR (timeout 30m )?expires (30m|2[0-9]m[0-9]+s[0-9]+ms) $" <<<"$left" ||
 	fail "new pin without the new timeout: $left"
-echo "SIGHUP after the ruleset changed: '$(grep -o 'reload: .*-> 1800s' "$WORK/helper.log")'; new pin: $left"
+echo "SIGHUP after the ruleset changed: '$(grep -oE '(reload|ruleset): .*-> 1800s' "$WORK/helper.log")'; new pin: $left"
 
 # the map gone: a warning, the old values kept, still serving
 ip netns exec "$nat" nft delete table ip natt_pin
-hup "reload: map ip natt_pin pins: No such file or directory (load the ruleset first"
+hup "reload: map ip natt_pin pins: No such file or directory \(load the ruleset first"
 load_pin_ruleset "$nat" || fail "ruleset"
-hup "reload: map ip natt_pin pins: size 2000 -> 1048576, pin timeout 1800s -> 3600s"
+hup "(reload|ruleset): map ip natt_pin pins: size (2000|1048576) -> 1048576, pin timeout 1800s -> 3600s"
 echo "SIGHUP with the map gone: warned, kept serving; back after a reload"
 
 # 3. stop: exit 0, STOPPING=1 sent

@@ -3,9 +3,10 @@
 # The ruleset's flood limit, both ways it is loaded: nft's rules (per flow,
 # a dynamic set with `limit rate over', counter flood_passed; loaded here
 # without the queue rules, which this kernel may lack) and the iptables-nft
-# fallback, whose NFQUEUE rules skip what those rules marked. A server floods answers on one flow: all but
-# the burst and the rate's share are over the limit, every packet passes,
-# and a second flow keeps its own budget.
+# fallback, whose NFQUEUE queues only what the rules after the limit mark.
+# A server floods answers on one flow: all but the burst and the rate's
+# share are over the limit, every packet passes, and a second flow keeps
+# its own budget.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -17,6 +18,10 @@ busywait 5000 grep -qs '^ready' "$WORK/flooder.log" || fail "flooder"
 count_answers "$nat" "$GW_ADDR" || fail "counting table"
 count() { answers "$nat" "$1"; }
 nft_over() { ip netns exec "$nat" nft list counter ip natt_pin flood_passed | awk '/packets/ { print $2 }'; }
+flood_rules() {	# the flood-limit rules loaded, one in each IKE chain
+	for c in ike500 ike4500; do ip netns exec "$nat" nft list chain ip natt_pin $c; done |
+		grep -c 'limit rate over 20/second burst 64'
+}
 xt_queued() {
 	ip netns exec "$nat" iptables-nft -t mangle -L NATT_PIN -v -x -n |
 		awk '/NFQUEUE/ { n += $1 } END { print n + 0 }'
@@ -50,20 +55,21 @@ flood() {
 }
 
 # 1. nft's rules: the ruleset with its flood limit, without its queue rules
-grep -v 'queue num' "$RULES/natt-pin.nft" | sed 's/ # native-queue$//' >"$WORK/flood-only.nft"
+grep -v '# native-queue$\|# xt-queue$' "$RULES/natt-pin.nft" >"$WORK/flood-only.nft"
 ip netns exec "$nat" nft -f "$WORK/flood-only.nft" || fail "nft's flood-limit rules"
-[ "$(ip netns exec "$nat" nft list chain ip natt_pin ike_replies | grep -c 'limit rate over 20/second burst 64')" = 2 ] ||
+[ "$(flood_rules)" = 2 ] ||
 	fail "nft's flood-limit rules not loaded"
 flood "nft dynamic set" nft_over 100.64.1.20
 # a second flow has a budget of its own
 ip netns exec "$nat" nft reset counter ip natt_pin flood_passed >/dev/null
 flood "nft dynamic set, a second flow" nft_over 100.64.1.21
 
-# 2. the fallback: the same nft rules mark what is over the limit, and
-# iptables' NFQUEUE rules skip it: they see only the answers under it
+# 2. the fallback: the same nft rules accept what is over the limit before
+# the rule that marks what to queue: iptables' NFQUEUE sees only the
+# answers under it
 ip netns exec "$nat" nft delete table ip natt_pin
 ip netns exec "$nat" "$RULES/natt-pin-load" --xt >/dev/null || fail "natt-pin-load --xt"
-[ "$(ip netns exec "$nat" nft list chain ip natt_pin ike_replies | grep -c 'limit rate over 20/second burst 64')" = 2 ] ||
+[ "$(flood_rules)" = 2 ] ||
 	fail "fallback: nft's flood-limit rules not loaded"
 ip netns exec "$nat" iptables-nft -t mangle -Z NATT_PIN
 flood "iptables-nft fallback" nft_over 100.64.1.22

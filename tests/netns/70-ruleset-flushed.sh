@@ -110,7 +110,7 @@ if native_queue "$nat"; then
 else
 	busywait 5000 sh -c "[ \$(grep -c 'ruleset: back after' '$WORK/helper.log') -gt $backs ]" ||
 		fail "not restored after the include: $(grep ruleset: "$WORK/helper.log" | grep -v read | tail -3)"
-	grep -q "ruleset: queue rules (chain ip natt_pin ike_replies, or iptables-nft's ip mangle NATT_PIN) gone" "$WORK/helper.log" ||
+	grep -q "ruleset: queue rules (chains ip natt_pin ike500 and ike4500, or iptables-nft's ip mangle NATT_PIN) gone" "$WORK/helper.log" ||
 		fail "the loss of the iptables-nft feed: $(grep 'fix is off' "$WORK/helper.log")"
 	what="table and map re-created by the include; the iptables-nft feed restored, $(grep -o 'back after [0-9]* ms' "$WORK/helper.log" | tail -1)"
 fi
