@@ -18,7 +18,9 @@
 int main(int argc, char **argv)
 {
 	const char *table = "natt_pin", *map = "pins";
-	unsigned long count, batch = 4096, done = 0, failed = 0, gateways = 1;
+	/* the keys shape writes a batch's keys in one message, whose elements'
+	 * nest length is 16 bits: 1,489 keys at most (44 bytes each) */
+	unsigned long count, batch = 1024, done = 0, failed = 0, gateways = 1;
 	struct pin *pins, **pp;
 	struct nftmap *m;
 	struct timespec a, b;
