@@ -1,8 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs what building and testing nfq-helper needs on Debian 12, as root;
-# only what is missing, so a second run does nothing.
+# Installs what building and testing nfq-helper needs on Debian 12 or 13, as
+# root; only what is missing, so a second run does nothing.
 set -e
+# libFuzzer's runtime comes with the release's own clang: 14 in Debian 12
+# (bookworm), 19 in Debian 13 (trixie); the rest has the same names in both
+codename=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release 2>/dev/null || true)
+case $codename in
+trixie) clang_rt=libclang-rt-19-dev ;;
+*) clang_rt=libclang-rt-14-dev ;;
+esac
 # build; the ruleset and namespaces; the testbed's IKE peers and captures;
 # the Debian package and its checks; the benchmarks' plot; the fuzzers.
 # strongSwan's crypto comes from libstrongswan's own plugins (gmp, aes, sha2,
@@ -14,7 +21,7 @@ pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-d
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
 build-essential dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
-clang libclang-rt-14-dev
+clang $clang_rt
 keepalived conntrackd"
 missing=
 for p in $pkgs; do
