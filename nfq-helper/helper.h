@@ -65,6 +65,11 @@ struct helper {
 	size_t npins;
 	struct pin_backoff backoff;	/* creates held while map is full */
 
+	uint64_t woke_us;	/* helper_coalesce(): this wakeup, or 0 */
+	uint64_t last_woke_us;
+	uint64_t rate;		/* answers a second queued, an average */
+	size_t last_batch;	/* answers the last wakeup took */
+
 	uint32_t learn_mark;	/* the ruleset's learn bit; 0: transactions */
 	bool learn_known;	/* learn_mark was set once */
 	bool refusing;		/* the kernel refused learns in the last tick */
@@ -82,6 +87,13 @@ void helper_free(struct helper *h);
 /* A warning that may repeat per packet: at most one line per rl interval. */
 void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The queue is readable: under load (answers faster than HELPER_BUSY_PPS),
+ * waits HELPER_COALESCE_US for more before the next helper_run() reads
+ * them, so that one wakeup serves many; their hold then counts from now.
+ */
+void helper_coalesce(struct helper *h);
 
 /* Handles what the queue holds now, at most batch_max packets; how many. */
 int helper_run(struct helper *h);

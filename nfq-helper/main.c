@@ -375,8 +375,10 @@ static void serve(struct helper *h, struct watch *w,
 			watch_handle(w);
 			helper_set_learn(h, watch_learn_mark(w));
 		}
-		if (n > 0 && (pfd[0].revents & POLLIN))
+		if (n > 0 && (pfd[0].revents & POLLIN)) {
+			helper_coalesce(h);
 			helper_run(h);
+		}
 	}
 }
 

@@ -91,7 +91,6 @@ ip -n "$gw" addr add $GW2/24 dev g0
 : >"$WORK/gw2.log"
 start_gateway "$WORK/gw2.log" -a $GW2 -H 2	# holds the first two answers
 X=100.64.1.50
-# its client waits out what follows: minutes of nft calls under TCG
 ip netns exec "$sub" "$IKEPEER" client -2 -g $GW2 -f $X -n 1 -t $((5000 * ${NFQH_TIMEOUT_SCALE:-1})) -r 1 >"$WORK/x" &
 xpid=$!
 PIDS+=("$xpid")
@@ -108,7 +107,7 @@ nftx add element ip natt_pin pins "{ $X . $GW2 : $pb }"
 r0=$(counter natt_pin refreshes) p0=$(helper_packets)
 ip netns exec "$sub" "$IKEPEER" client -2 -g $GW2 -f 100.64.1.51 -n 1 >/dev/null ||
 	fail "conflict: the releasing exchange failed"
-wait "$xpid" || fail "conflict: the held client failed: $(cat "$WORK/x")"
+wait "$xpid" || fail "conflict: the held exchange failed: $(cat "$WORK/x")"
 r1=$(counter natt_pin refreshes) p1=$(helper_packets)
 [ "$(nftx list map ip natt_pin pins | grep -o "$X \. $GW2 [^,}]*: [0-9.]*" | awk '{ print $NF }')" = "$pb" ] ||
 	fail "conflict: the pin moved from $pb"
