@@ -18,6 +18,12 @@
 #include "ruleset.h"
 
 /* struct xt_NFQ_info_v1..v3 begin with the queue number */
+/* A string attribute the kernel may leave out compared, NULL as no match. */
+static bool str_is(const char *s, const char *want)
+{
+	return s && !strcmp(s, want);
+}
+
 static int expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct ruleset_rules *r = data;
@@ -27,8 +33,7 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	uint32_t len;
 
 	if (!strcmp(name, "lookup") &&
-	    !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
-		    RULESET_KEYS_SET))
+	    str_is(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), RULESET_KEYS_SET))
 		r->keys++;
 	if (!strcmp(name, "queue") &&
 	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == r->num)
@@ -106,7 +111,7 @@ static int walk_expr_cb(struct nftnl_expr *e, void *data)
 		w->r->tests = w->mask;
 	} else if (!strcmp(name, "dynset") &&
 		   nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE &&
-		   !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME), w->map)) {
+		   str_is(nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME), w->map)) {
 		w->r->updates = true;
 	} else if (!strcmp(name, "immediate") &&
 		   nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
