@@ -112,6 +112,13 @@ test: all $(TESTS) $(BENCH_TOOLS)
 test-fresh:
 	$(Q)BUILD=$(BUILD) tests/fresh/run
 
+# the suite (a part of it: docs/kernels.md) on Debian 12's and 13's own
+# kernels, each in a VM of its release (root; Debian's mirror); one of them:
+# make test-kernels KERNELS=debian12
+KERNELS ?= debian12 debian13
+test-kernels:
+	$(Q)BUILD=$(BUILD) tests/kernels/run $(KERNELS)
+
 check-netns: all
 	$(Q)tests/netns/run
 
@@ -158,8 +165,8 @@ test-service:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test test-fresh check-netns demo testbed bench fuzz fuzz-replay \
-	install deb clean
+.PHONY: FORCE all unit-tests check test test-fresh test-kernels check-netns demo testbed bench \
+	fuzz fuzz-replay install deb clean
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

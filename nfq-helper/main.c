@@ -28,6 +28,9 @@
 #include "status.h"
 #include "watch.h"
 
+/* a batch's pins go into one commit (the rebuild's too) */
+_Static_assert(CONFIG_BATCH_MAX <= NFTMAP_COMMIT_MAX, "a batch must fit one commit");
+
 #define RULESET_HINT "load the ruleset first: /usr/share/nfq-helper/natt-pin-load"
 
 /* a verdict the kernel refused is sent again after this long */

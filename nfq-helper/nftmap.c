@@ -260,7 +260,8 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 	uint32_t key[2];
 	size_t i;
 
-	if (size < nftmap_build_size(table, map, keys, n))
+	if (size < nftmap_build_size(table, map, keys, n) ||
+	    n > NFTMAP_COMMIT_MAX)
 		return 0;
 	s = nftnl_set_alloc();
 	e = nftnl_set_elem_alloc();
@@ -422,6 +423,8 @@ int nftmap_commit(struct nftmap *m, struct pin *const *pins, size_t n,
 	*committed = false;
 	if (!n)
 		return 0;
+	if (n > NFTMAP_COMMIT_MAX)
+		return -E2BIG;
 	ret = nl_reserve(&m->buf, &m->bufsize,
 			 nftmap_build_size(m->table, m->map, m->keys, n));
 	if (ret < 0)

@@ -27,6 +27,12 @@ struct nftmap_info {
 struct nftmap;
 
 /*
+ * Pins one commit takes at most: with the companion set of keys, one message
+ * nests all their keys, and a nest's length has 16 bits (1,489 keys).
+ */
+#define NFTMAP_COMMIT_MAX 1024
+
+/*
  * Opens the map writer; where the table has the companion set of the map's
  * keys (natt-pin-load makes it on kernels that cannot look up a map's keys),
  * every commit fills it too.

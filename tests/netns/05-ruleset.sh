@@ -10,8 +10,14 @@ nftx() { ip netns exec "$nat" nft "$@"; }
 ip netns exec "$nat" nft -f "$RULES/cgnat-example.nft" || fail "cgnat-example.nft"
 before=$(nftx list table ip cgnat)
 
-load_pin_ruleset "$nat" || fail "first load"
+out=$(ip netns exec "$nat" "$RULES/natt-pin-load") || fail "first load: $out"
 if native_queue "$nat"; then mode=native; else mode="iptables-nft fallback"; fi
+# the loader feeds the queue the way the kernel allows, and says so
+case $mode in
+native) want="fed by nft's queue" ;;
+*) want="fed by iptables-nft NFQUEUE" ;;
+esac
+grep -qF "$want" <<<"$out" || fail "$mode kernel, but the loader said: $out"
 ip netns exec "$nat" "$BUILD/tools/pinwrite" 100.64.1.1 203.0.113.2 198.51.100.3 >/dev/null
 load_pin_ruleset "$nat" || fail "reload"
 nftx list map ip natt_pin pins | grep -q "100.64.1.1 . 203.0.113.2 .*: 198.51.100.3" ||

@@ -8,8 +8,9 @@
 CHARON=/usr/lib/ipsec/charon
 PLUGINDIR=/usr/lib/ipsec/plugins
 PSK=nfq-helper-testbed-psk
-# Crypto from libstrongswan alone, which strongswan-charon pulls in: gmp for
-# the MODP groups, aes, sha2 and hmac for the proposals. openssl would do the
+# Crypto from strongSwan's own plugins (libstrongswan, which strongswan-charon
+# pulls in; libstrongswan-extra-plugins on Debian 13): gmp for the MODP
+# groups, aes, sha2 and hmac for the proposals. openssl would do the
 # same but lives in libstrongswan-standard-plugins, one more package to miss
 # (a fresh machine once got no tunnel at all for want of it).
 SWANCTL_PLUGINS="pem pkcs1 x509 gmp random nonce"
@@ -28,11 +29,17 @@ kernel_esp() {
 	[ -d /sys/module/esp4 ]
 }
 
-# plugin_package PLUGIN: the Debian 12 package that ships it
+# plugin_package PLUGIN: the Debian package that ships it (Debian 13's
+# strongSwan 6 moved gmp, aes, sha1, sha2, md5, hmac and kdf to
+# libstrongswan-extra-plugins)
 plugin_package() {
 	case $1 in
-	random | nonce | gmp | pem | pkcs1 | x509 | pubkey | sha1 | sha2 | md5 | \
-	aes | hmac | kdf | kernel-netlink) echo libstrongswan ;;
+	gmp | sha1 | sha2 | md5 | aes | hmac | kdf)
+		case $(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null) in
+		trixie) echo libstrongswan-extra-plugins ;;
+		*) echo libstrongswan ;;
+		esac ;;
+	random | nonce | pem | pkcs1 | x509 | pubkey | kernel-netlink) echo libstrongswan ;;
 	openssl | gcm) echo libstrongswan-standard-plugins ;;
 	kernel-libipsec) echo libcharon-extra-plugins ;;
 	socket-default | updown) echo strongswan-libcharon ;;

@@ -270,6 +270,19 @@ static void test_batch_keys(void)
 		}
 	}
 	CHECK(i == N + 3 && keys == N);
+	/* more keys than one nest holds: refused, never truncated */
+	{
+		static char big[512 * 1024];
+		static struct pin many[NFTMAP_COMMIT_MAX + 1];
+		static struct pin *mp[NFTMAP_COMMIT_MAX + 1];
+
+		make_pins(many, mp, NFTMAP_COMMIT_MAX + 1);
+		CHECK(nftmap_build(big, sizeof(big), "natt_pin", "pins",
+				   "pinned", mp, NFTMAP_COMMIT_MAX + 1, 60000,
+				   7) == 0);
+		CHECK(nftmap_build(big, sizeof(big), "natt_pin", "pins",
+				   "pinned", mp, NFTMAP_COMMIT_MAX, 60000, 7) > 0);
+	}
 	/* a buffer sized for the map's messages alone is too small */
 	CHECK(nftmap_build(buf, (N + 2) * 300, "natt_pin", "pins", "pinned",
 			   pp, N, 60000, 7) == 0);
