@@ -30,6 +30,7 @@
  */
 #define HELPER_BUSY_PPS 10000
 #define HELPER_COALESCE_US 100
+#define HELPER_PAUSE_US 10000
 
 struct addrs {
 	char inner[INET_ADDRSTRLEN];
@@ -604,9 +605,11 @@ void helper_coalesce(struct helper *h)
 	struct timespec wait = { 0, HELPER_COALESCE_US * 1000 };
 	uint64_t now = queue_now_us(), gap = now - h->last_woke_us;
 
-	/* answers a second: those of the last wakeup over the time since */
+	/* answers a second: those of the last wakeup over the time since;
+	 * a pause of HELPER_PAUSE_US ends a busy spell at once */
 	if (h->last_woke_us && gap)
-		h->rate = (3 * h->rate + h->last_batch * 1000000 / gap) / 4;
+		h->rate = gap > HELPER_PAUSE_US ? h->last_batch * 1000000 / gap :
+			  (3 * h->rate + h->last_batch * 1000000 / gap) / 4;
 	h->last_woke_us = now;
 	if (h->rate < HELPER_BUSY_PPS)
 		return;
