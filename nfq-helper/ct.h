@@ -71,8 +71,9 @@ int ct_dump_step(struct ct_sock *cs,
 		 void (*cb)(const struct ct_entry *e, void *data), void *data);
 
 /*
- * Deletes the entry with e's original tuple and, if e->id is set, that id
- * only (a newer flow with the same tuple is left alone). -ENOENT if gone.
+ * Deletes the entry with e's original tuple in e's zone and, if e->id is
+ * set, that id only (a newer flow with the same tuple is left alone).
+ * -ENOENT if gone.
  */
 int ct_delete(struct ct_sock *cs, const struct ct_entry *e);
 
