@@ -218,7 +218,10 @@ own=$(awk -v g="$(vip 0)" 'NR == FNR { if ($3 == g) p[$1 " " $2] = $4; next }
 	{ k = $1 " 100.64.1." $2 } (k in p) && p[k] == $3 { n++ } END { print n + 0 }' "$WORK/pins" "$WORK/seen")
 pinned_zones=$(awk -v g="$(vip 0)" '$3 == g && $1 > 0 { print $1 }' "$WORK/pins" | sort -u | wc -l)
 npins=$(awk -v g="$(vip 0)" '$3 == g && $1 > 0' "$WORK/pins" | wc -l)
-moved=$(tail -n +"$mark" "$WORK/gw/charon.log" | grep -c 'remote endpoint changed')
+# the responder following a tunnel to another address (not port)
+moved=$(tail -n +"$mark" "$WORK/gw/charon.log" |
+	grep -o 'remote endpoint changed from [0-9.]*\[[0-9]*\] to [0-9.]*' |
+	awk '{ split($5, a, "["); if (a[1] != $7) n++ } END { print n + 0 }')
 echo "with the helper: $with of $total tunnels up at once; $npins pins in $pinned_zones zones;" \
 	"$own of $total tunnels came from their own home's pin ($(wc -l <"$WORK/seen") seen by the responder);" \
 	"the responder followed a new address $moved times"
