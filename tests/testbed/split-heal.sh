@@ -47,7 +47,7 @@ split=$(unanswered)
 up_before=$(oks)
 # split per zone: the NAT-T flows without an answer, zone-orig=2 the tenant's
 split_zones=$(ip netns exec "$cgn" conntrack -L -p udp --dport 4500 2>/dev/null | grep UNREPLIED | ct_zones |
-	awk '{ n[$1]++ } END { for (z in n) printf "%s zone %s: %d", (k++ ? "," : ""), z, n[z] }')
+	awk '{ n[$1]++ } END { for (z in n) printf "%szone %s: %d", (k++ ? ", " : ""), z, n[z] }')
 echo "without the helper: $split of $ALL split ($split_zones), $up_before up by chance"
 [ "$split" -ge $((ALL / 2)) ] || fail "only $split of $ALL split without the helper"
 start=$(date +%s%N)
