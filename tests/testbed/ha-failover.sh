@@ -90,7 +90,7 @@ for n in a b; do
 	ip -n "$ns" route add 100.64.1.0/24 via 100.64.0.2
 	# zone 2's replies: back to the tenant's link
 	ip -n "$ns" route add 100.64.1.0/24 via 100.64.8.2 dev eth3 table 102
-	ip -n "$ns" rule add fwmark 2 table 102 pref 102
+	ip -n "$ns" rule add fwmark 2/0xff table 102 pref 102
 	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.eth3.rp_filter=0
 	# the operator's NAT: the subscribers only (not VRRP, not the sync);

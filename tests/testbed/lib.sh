@@ -195,7 +195,7 @@ ladder() {
 #    there. A zone on both directions would hide the entry from them.
 #  - after conntrack, after natt_pin's unmark chain (mangle + 1): a new
 #    flow's ct mark is its link's zone; a reply's packet mark is its flow's
-#    ct mark, and `ip rule fwmark ZONE` routes it, de-NATed to the
+#    ct mark, and `ip rule fwmark ZONE/0xff` routes it, de-NATed to the
 #    overlapping inner address, back to its own link (table 100 + ZONE).
 #    Zone 0 (no entry here) keeps the main table.
 #  - no reverse-path filter on those links: the main table knows none of
@@ -235,8 +235,8 @@ zone_link() {
 		ip -n "$ns" route replace "$net" ${via:+via "$via"} dev "$ifname" table $((100 + z)) ||
 			fail "route to zone $z"
 	done
-	ip -n "$ns" rule del fwmark "$z" table $((100 + z)) 2>/dev/null
-	ip -n "$ns" rule add fwmark "$z" table $((100 + z)) pref $((100 + z)) || fail "rule for zone $z"
+	ip -n "$ns" rule del fwmark "$z/0xff" table $((100 + z)) 2>/dev/null
+	ip -n "$ns" rule add fwmark "$z/0xff" table $((100 + z)) pref $((100 + z)) || fail "rule for zone $z"
 	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$ifname.rp_filter=0"
 	zones_ruleset | ip netns exec "$ns" nft -f - || fail "zones ruleset"
 }

@@ -16,7 +16,7 @@
 #   raw prerouting:   ct original zone set iifname map { "c0" : 1, "t2" : 2 }
 #   mangle + 5:       ct state new ct mark set iifname map { ... }
 #                     ct direction reply ct mark != 0 meta mark set ct mark
-#   ip rule fwmark Z table 100+Z: the tenant's inner addresses via its link
+#   ip rule fwmark Z/0xff table 100+Z: the tenant's inner addresses via its link
 # Directional (original direction only): the replies come back to a pool
 # address on the Internet side, where nothing tells the tenant; their reply
 # tuples stay in zone 0, which the NAT keeps unique across the zones, so
