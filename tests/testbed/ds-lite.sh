@@ -159,7 +159,7 @@ bring_up() {
 	for ((h = 1; h <= HOMES; h++)); do
 		(
 			for c in 10 11; do
-				swanctl_in "$WORK/home$h" --initiate --ike "c$c" --child net --timeout 8 \
+				swanctl_in "$WORK/home$h" --initiate --ike "c$c" --child net --timeout $((8 * ${NFQH_TIMEOUT_SCALE:-1})) \
 					>"$WORK/$1-init-$h-$c" 2>&1
 			done
 		) &

@@ -35,7 +35,7 @@ GATEWAYS=2
 source "$(dirname "$0")/lib.sh"
 FIRST=${FIRST:-10}	# inner hosts 100.64.1.FIRST.. in each tenant
 HOSTS=${HOSTS:-20}
-last=$((FIRST + HOSTS - 1))
+WAIT=$((300 * ${NFQH_TIMEOUT_SCALE:-1}))	# ms, the clients' wait for an answer (twice)
 
 setup_testbed
 ta=$sub
@@ -53,7 +53,7 @@ busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
 # each (IKEv1 aggressive, then the float to 4500), one after the other
 tenant() {
 	ip netns exec "$1" "$IKEPEER" client -g "$(vip 0)" -f "100.64.1.$FIRST" -n "$HOSTS" \
-		-t 300 -r 2 >"$WORK/$2" || true
+		-t $WAIT -r 2 >"$WORK/$2" || true
 }
 ups() { grep -c ' ok ' "$WORK/$1"; }
 fresh() {	# no flows, no pins
@@ -144,7 +144,7 @@ wait "$HELPER_PID"
 fresh
 start_helper "$cgn" "$WORK/helper-caps.log" --host-pins 1 -M "$WORK/metrics.prom"
 one() {	# one NS OUT GATEWAY: 100.64.1.FIRST of NS, one exchange
-	ip netns exec "$1" "$IKEPEER" client -g "$3" -f "100.64.1.$FIRST" -t 300 -r 2 >"$WORK/$2" || true
+	ip netns exec "$1" "$IKEPEER" client -g "$3" -f "100.64.1.$FIRST" -t $WAIT -r 2 >"$WORK/$2" || true
 }
 pin_of() { pins_list | awk -v z="$1" -v g="$2" -v h="100.64.1.$FIRST" '$1 == z && $2 == h && $3 == g { print $4 }'; }
 one "$ta" cap-a0 "$(vip 0)"
