@@ -11,12 +11,13 @@
 #include "caps.h"
 #include "helper.h"
 #include "nftmap.h"
+#include "zone.h"
 
-static void addrs(const struct pin *p, char a[3][INET_ADDRSTRLEN])
+static void addrs(const struct pin *p, char a[3][ZONE_HOST_STRLEN])
 {
-	inet_ntop(AF_INET, &p->inner, a[0], INET_ADDRSTRLEN);
-	inet_ntop(AF_INET, &p->gateway, a[1], INET_ADDRSTRLEN);
-	inet_ntop(AF_INET, &p->pool, a[2], INET_ADDRSTRLEN);
+	zone_host_str(p->zone, p->inner, a[0]);
+	inet_ntop(AF_INET, &p->gateway, a[1], ZONE_HOST_STRLEN);
+	inet_ntop(AF_INET, &p->pool, a[2], ZONE_HOST_STRLEN);
 }
 
 static uint64_t now_ms(void)
@@ -49,10 +50,11 @@ static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
 	h->stats.pin_checks++;
 	for (i = 0; i < n; i++) {
 		if (err[i] == 0)
-			limit_note(&h->caps.limit, e[i].inner, e[i].gateway,
-				   now + e[i].expires_ms);
+			limit_note(&h->caps.limit, e[i].zone, e[i].inner,
+				   e[i].gateway, now + e[i].expires_ms);
 		else if (err[i] == -ENOENT)
-			limit_forget(&h->caps.limit, e[i].inner, e[i].gateway);
+			limit_forget(&h->caps.limit, e[i].zone, e[i].inner,
+				     e[i].gateway);
 	}
 	if (ret < 0)
 		warn_limited(&h->caps.rl_error, "map %s: reading %zu pins: %s",
@@ -67,19 +69,21 @@ static void check_host(struct helper *h, const struct pin *p, uint64_t now)
 	in_addr_t gws[CHECK_MAX];
 	size_t i, n;
 
-	n = limit_host_pins(&h->caps.limit, p->inner, gws, CHECK_MAX - 1);
+	n = limit_host_pins(&h->caps.limit, p->zone, p->inner, gws,
+			    CHECK_MAX - 1);
 	gws[n++] = p->gateway;
 	for (i = 0; i < n; i++)
-		e[i] = (struct nftmap_elem){ .inner = p->inner,
+		e[i] = (struct nftmap_elem){ .zone = p->zone,
+					     .inner = p->inner,
 					     .gateway = gws[i] };
 	if (check_pins(h, e, n, now) == 0)
-		limit_verified(&h->caps.limit, p->inner, now);
+		limit_verified(&h->caps.limit, p->zone, p->inner, now);
 }
 
 static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
 {
 	const struct limit_config *c = &h->caps.limit.cfg;
-	char a[3][INET_ADDRSTRLEN];
+	char a[3][ZONE_HOST_STRLEN];
 	char why[80];
 
 	if (v == LIMIT_CAPPED) {
@@ -109,8 +113,9 @@ static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
 static enum limit_verdict admit(struct limit *l, const struct pin *p,
 				uint64_t now, bool rates)
 {
-	return rates ? limit_admit(l, p->inner, p->gateway, now) :
-		       limit_admit_restore(l, p->inner, p->gateway, now);
+	return rates ? limit_admit(l, p->zone, p->inner, p->gateway, now) :
+		       limit_admit_restore(l, p->zone, p->inner, p->gateway,
+					   now);
 }
 
 bool caps_admit(struct helper *h, size_t i, const struct pin *p, bool rates)
@@ -143,7 +148,8 @@ bool caps_new_pin(const struct helper *h, size_t i, const struct pin *p)
 
 	if (!h->caps.on || h->caps.created[i])
 		return true;
-	expires = limit_expires_ms(&h->caps.limit, p->inner, p->gateway);
+	expires = limit_expires_ms(&h->caps.limit, p->zone, p->inner,
+				   p->gateway);
 	/* noted at its write with the map's timeout, to the second */
 	return expires < UINT64_MAX - CAPS_REPEAT_MS &&
 	       expires + CAPS_REPEAT_MS < now_ms() + h->timeout_ms;
@@ -158,8 +164,9 @@ void caps_note_present(struct helper *h)
 		return;
 	for (i = 0; i < h->npins; i++)
 		if (h->pins[i].state == PIN_PRESENT)
-			limit_note(&h->caps.limit, h->pins[i].inner,
-				   h->pins[i].gateway, expires);
+			limit_note(&h->caps.limit, h->pins[i].zone,
+				   h->pins[i].inner, h->pins[i].gateway,
+				   expires);
 }
 
 void caps_settle(struct helper *h)
@@ -175,16 +182,17 @@ void caps_settle(struct helper *h)
 		switch (p->state) {
 		case PIN_ADDED:
 		case PIN_PRESENT:	/* the kernel refreshed it just now */
-			limit_note(&h->caps.limit, p->inner, p->gateway,
-				   now + h->timeout_ms);
+			limit_note(&h->caps.limit, p->zone, p->inner,
+				   p->gateway, now + h->timeout_ms);
 			break;
 		case PIN_CONFLICT: /* live, expiry unknown: check soon */
-			limit_note(&h->caps.limit, p->inner, p->gateway, now);
+			limit_note(&h->caps.limit, p->zone, p->inner,
+				   p->gateway, now);
 			break;
 		default:
 			if (h->caps.created[i])
-				limit_forget(&h->caps.limit, p->inner,
-					     p->gateway);
+				limit_forget(&h->caps.limit, p->zone,
+					     p->inner, p->gateway);
 			break;
 		}
 	}
@@ -243,7 +251,8 @@ void caps_tick(struct helper *h)
 	for (round = 0; round < SWEEP_ROUNDS; round++) {
 		n = limit_stale(&h->caps.limit, now, k, CHECK_MAX);
 		for (i = 0; i < n; i++)
-			e[i] = (struct nftmap_elem){ .inner = k[i].inner,
+			e[i] = (struct nftmap_elem){ .zone = k[i].zone,
+						     .inner = k[i].inner,
 						     .gateway = k[i].gateway };
 		if (n)
 			check_pins(h, e, n, now);
@@ -256,7 +265,7 @@ void caps_tick(struct helper *h)
 
 bool caps_log_pin(struct helper *h, const struct pin *p)
 {
-	char a[3][INET_ADDRSTRLEN];
+	char a[3][ZONE_HOST_STRLEN];
 
 	if (!h->caps.on || limit_log_pin(&h->caps.limit, now_ms()))
 		return true;

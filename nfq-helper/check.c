@@ -92,7 +92,7 @@ static bool check_map(struct checker *c, const struct nfqh_config *cfg)
 		goto out;
 	}
 	ret = nftmap_dump(m, count_elem, &n);
-	say(c, "ok", "map ip %s %s: ipv4_addr . ipv4_addr : ipv4_addr, size %" PRIu32
+	say(c, "ok", "map ip %s %s: ct zone . ipv4_addr . ipv4_addr : ipv4_addr, size %" PRIu32
 	    ", timeout %" PRIu64 " s, %" PRIu64 " pins%s",
 	    cfg->table, cfg->map, info.size, info.timeout_ms / 1000, n,
 	    info.size && n * 10 >= (uint64_t)info.size * 9 ?
@@ -387,7 +387,7 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 		say(c, "ok", "conntrack in queued packets: yes (no lookups needed)");
 	else
 		say(c, "info", "conntrack in queued packets: no (CONFIG_NETFILTER_NETLINK_GLUE_CT): "
-		    "one ctnetlink lookup per IKE answer instead");
+		    "one ctnetlink lookup per IKE answer instead, in the conntrack zone the ruleset puts in the answer's priority (NFQA_PRIORITY, Linux 5.18 on; before it, zone 0 only)");
 }
 
 static void check_ctnetlink(struct checker *c)

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
+#include "zone.h"
 
 #ifndef NFQH_VERSION
 #define NFQH_VERSION "unknown"
@@ -21,7 +22,7 @@ static const char usage_text[] =
 	"                  [--host-pins NUM] [--host-rate R[/B]] [--pin-rate R[/B]]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
-	"       nfq-helper --explain INNER [GATEWAY] [-m map] [-t table]\n"
+	"       nfq-helper --explain [ZONE:]INNER [GATEWAY] [-m map] [-t table]\n"
 	"Pins the UDP 500/4500 flows of a subscriber towards an IPsec gateway to\n"
 	"the pool address its first IKE flow got (see nfq-helper(8)).\n"
 	"  -q, --queue NUM     NFQUEUE number the ruleset feeds (default 0)\n"
@@ -47,7 +48,7 @@ static const char usage_text[] =
 	"                      0 for any of the three: no limit\n"
 	"      --check         check kernel support, ruleset and map, then exit\n"
 	"      --status        print the live pins and the counters, then exit\n"
-	"      --explain INNER [GATEWAY]\n"
+	"      --explain [ZONE:]INNER [GATEWAY]\n"
 	"                      one subscriber's IKE flows and pins, and whether\n"
 	"                      it is pinned, split or not pinned (exit 0, 1, 3)\n"
 	"  -s, --syslog        log to syslog instead of stderr\n"
@@ -269,10 +270,9 @@ enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 			c->mode = MODE_STATUS;
 			break;
 		case 'E':
-			if (inet_pton(AF_INET, optarg, &c->explain_inner) != 1) {
-				snprintf(err, errlen, "invalid inner address `%s' (an IPv4 address)", optarg);
+			if (zone_host_parse(optarg, &c->explain_zone,
+					    &c->explain_inner, err, errlen) < 0)
 				return CONFIG_ERROR;
-			}
 			c->mode = MODE_EXPLAIN;
 			break;
 		case 's':

@@ -17,7 +17,7 @@ enum config_mode {
 	MODE_RUN,
 	MODE_CHECK,	/* --check: kernel support and ruleset, then exit */
 	MODE_STATUS,	/* --status: live pins and counters, then exit */
-	MODE_EXPLAIN,	/* --explain INNER [GATEWAY]: one subscriber */
+	MODE_EXPLAIN,	/* --explain [ZONE:]INNER [GATEWAY]: one subscriber */
 };
 
 struct nfqh_config {
@@ -30,7 +30,8 @@ struct nfqh_config {
 	int verbose;
 	enum log_dest log_dest;
 	const char *metrics;	/* Prometheus text file, or NULL */
-	in_addr_t explain_inner;	/* --explain: the subscriber */
+	uint16_t explain_zone;		/* --explain: the subscriber's zone */
+	in_addr_t explain_inner;	/* and inner address */
 	in_addr_t explain_gateway;	/* and its gateway, or 0: every one */
 	bool restore;		/* reload the ruleset when it disappears */
 	const char *ruleset;	/* the file natt-pin-load loads */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Conntrack lookups by reply tuple (ctnetlink) and CTA_* decoding. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,7 +89,18 @@ static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
 	return 0;
 }
 
-static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
+/* A zone id attribute (be16); false if a is absent or malformed. */
+static bool parse_zone(const struct nlattr *a, uint16_t *zone)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+		return false;
+	*zone = ntohs(mnl_attr_get_u16(a));
+	return true;
+}
+
+/* A tuple; a CTA_TUPLE_ZONE in it makes e's zone one of direction dir. */
+static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t,
+		       struct ct_entry *e, uint8_t dir)
 {
 	const struct nlattr *tb[CTA_TUPLE_MAX + 1] = { 0 };
 
@@ -99,7 +111,14 @@ static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 	if (parse_ip(tb[CTA_TUPLE_IP], t) < 0 ||
 	    parse_proto(tb[CTA_TUPLE_PROTO], t) < 0)
 		return -EBADMSG;
+	if (parse_zone(tb[CTA_TUPLE_ZONE], &e->zone))
+		e->zone_dir = dir;
 	return 0;
+}
+
+uint16_t ct_zone_in(const struct ct_entry *e, uint8_t dir)
+{
+	return e->zone_dir & dir ? e->zone : 0;
 }
 
 int ct_decode(const void *attrs, size_t len, struct ct_entry *e)
@@ -108,9 +127,13 @@ int ct_decode(const void *attrs, size_t len, struct ct_entry *e)
 
 	if (mnl_attr_parse_payload(attrs, len, attr_cb, TABLE(tb)) < 0)
 		return -EBADMSG;
-	if (parse_tuple(tb[CTA_TUPLE_ORIG], &e->orig) < 0 ||
-	    parse_tuple(tb[CTA_TUPLE_REPLY], &e->reply) < 0)
+	e->zone = 0;
+	e->zone_dir = CT_ZONE_BOTH;
+	if (parse_tuple(tb[CTA_TUPLE_ORIG], &e->orig, e, CT_ZONE_ORIG) < 0 ||
+	    parse_tuple(tb[CTA_TUPLE_REPLY], &e->reply, e, CT_ZONE_REPLY) < 0)
 		return -EBADMSG;
+	if (parse_zone(tb[CTA_ZONE], &e->zone))
+		e->zone_dir = CT_ZONE_BOTH;
 	e->status = 0;
 	if (tb[CTA_STATUS] &&
 	    mnl_attr_validate(tb[CTA_STATUS], MNL_TYPE_U32) == 0)
@@ -157,14 +180,26 @@ static void put_tuple(struct nlmsghdr *nlh, uint16_t type,
 	mnl_attr_nest_end(nlh, tuple);
 }
 
+/*
+ * The kernel finds an entry by tuple in one zone only, CTA_ZONE's (0 without
+ * it), comparing ids in the tuple's direction. Zone 0 is sent as nothing: a
+ * kernel without CONFIG_NF_CONNTRACK_ZONES refuses any CTA_ZONE.
+ */
+static void put_zone(struct nlmsghdr *nlh, uint16_t zone)
+{
+	if (zone)
+		mnl_attr_put_u16(nlh, CTA_ZONE, htons(zone));
+}
+
 struct nlmsghdr *ct_build_get(void *buf, const struct ct_tuple *reply,
-			      uint32_t seq)
+			      uint16_t zone, uint32_t seq)
 {
 	struct nlmsghdr *nlh;
 
 	/* no ACK: the answer is either the entry or an error */
 	nlh = put_header(buf, IPCTNL_MSG_CT_GET, 0, seq);
 	put_tuple(nlh, CTA_TUPLE_REPLY, reply);
+	put_zone(nlh, zone);
 	return nlh;
 }
 
@@ -230,7 +265,8 @@ int ct_lookup(struct ct_sock *cs, struct ct_query *q, size_t n)
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < n; i++) {
-		nlh = ct_build_get(cs->req + len, &q[i].reply, cs->seq++);
+		nlh = ct_build_get(cs->req + len, &q[i].reply, q[i].zone,
+				   cs->seq++);
 		len += nlh->nlmsg_len;
 		q[i].err = -EINPROGRESS;
 	}
@@ -301,6 +337,7 @@ int ct_delete(struct ct_sock *cs, const struct ct_entry *e)
 
 	nlh = put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, ++cs->seq);
 	put_tuple(nlh, CTA_TUPLE_ORIG, &e->orig);
+	put_zone(nlh, ct_zone_in(e, CT_ZONE_ORIG));
 	if (e->id)
 		mnl_attr_put_u32(nlh, CTA_ID, htonl(e->id));
 	return nl_request(cs->nl, cs->portid, nlh, cs->rbuf, sizeof(cs->rbuf),

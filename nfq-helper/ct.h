@@ -19,15 +19,26 @@ struct ct_tuple {
 	uint8_t proto;
 };
 
+/* The directions a conntrack zone covers (the kernel's NF_CT_ZONE_DIR_*). */
+#define CT_ZONE_ORIG 1
+#define CT_ZONE_REPLY 2
+#define CT_ZONE_BOTH (CT_ZONE_ORIG | CT_ZONE_REPLY)
+
 struct ct_entry {
 	struct ct_tuple orig;
 	struct ct_tuple reply;
 	uint32_t status;	/* IPS_* bits */
 	uint32_t id;		/* CTA_ID, 0 if absent */
+	uint16_t zone;		/* its zone id, nft's `ct zone'; 0 if none */
+	uint8_t zone_dir;	/* CT_ZONE_*: the directions it covers */
 };
+
+/* The zone id of e in one direction (nft's `ct original|reply zone'). */
+uint16_t ct_zone_in(const struct ct_entry *e, uint8_t dir);
 
 struct ct_query {
 	struct ct_tuple reply;	/* in: the tuple of the queued reply packet */
+	uint16_t zone;		/* in: its zone id in the reply direction */
 	struct ct_entry entry;	/* out, when err is 0 */
 	int err;		/* out: 0, or -ENOENT when there is no flow */
 };
@@ -37,6 +48,8 @@ struct ct_sock;
 /*
  * Decodes a run of CTA_* attributes: the payload of NFQA_CT or of a
  * ctnetlink message after its nfgenmsg. -EBADMSG if a tuple is missing.
+ * The zone comes in CTA_ZONE when it covers both directions, else in the
+ * CTA_TUPLE_ZONE of the one tuple it covers.
  */
 int ct_decode(const void *attrs, size_t len, struct ct_entry *e);
 
@@ -58,16 +71,20 @@ int ct_dump_step(struct ct_sock *cs,
 		 void (*cb)(const struct ct_entry *e, void *data), void *data);
 
 /*
- * Deletes the entry with e's original tuple and, if e->id is set, that id
- * only (a newer flow with the same tuple is left alone). -ENOENT if gone.
+ * Deletes the entry with e's original tuple in e's zone and, if e->id is
+ * set, that id only (a newer flow with the same tuple is left alone).
+ * -ENOENT if gone.
  */
 int ct_delete(struct ct_sock *cs, const struct ct_entry *e);
 
 /* Bytes of one GET request, at most. */
 #define CT_REQ_SIZE 128
 
-/* Builds the GET request for one reply tuple into buf (CT_REQ_SIZE bytes). */
+/*
+ * Builds the GET request for one reply tuple in zone (its id in the reply
+ * direction) into buf (CT_REQ_SIZE bytes).
+ */
 struct nlmsghdr *ct_build_get(void *buf, const struct ct_tuple *reply,
-			      uint32_t seq);
+			      uint16_t zone, uint32_t seq);
 
 #endif

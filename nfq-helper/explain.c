@@ -10,10 +10,12 @@
 #include "explain.h"
 #include "ikeflow.h"
 #include "nftmap.h"
+#include "zone.h"
 
 #define MAX_ITEMS 4096	/* flows or pins of one subscriber, at most */
 
 struct seen {
+	uint16_t zone;
 	in_addr_t inner, gateway;
 	struct ikeflow flows[MAX_ITEMS];
 	uint16_t sports[MAX_ITEMS];
@@ -29,9 +31,11 @@ static const char *ntoa(in_addr_t a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static bool wanted(const struct seen *s, in_addr_t inner, in_addr_t gw)
+static bool wanted(const struct seen *s, uint16_t zone, in_addr_t inner,
+		   in_addr_t gw)
 {
-	return inner == s->inner && (!s->gateway || gw == s->gateway);
+	return zone == s->zone && inner == s->inner &&
+	       (!s->gateway || gw == s->gateway);
 }
 
 static void add_gateway(struct seen *s, in_addr_t gw)
@@ -50,7 +54,7 @@ static void on_entry(const struct ct_entry *e, void *data)
 	struct seen *s = data;
 	struct ikeflow f;
 
-	if (!ikeflow_from_ct(e, &f) || !wanted(s, f.inner, f.gateway) ||
+	if (!ikeflow_from_ct(e, &f) || !wanted(s, f.zone, f.inner, f.gateway) ||
 	    s->nflows == MAX_ITEMS)
 		return;
 	s->sports[s->nflows] = e->orig.sport;
@@ -62,7 +66,8 @@ static void on_pin(const struct nftmap_elem *e, void *data)
 {
 	struct seen *s = data;
 
-	if (!wanted(s, e->inner, e->gateway) || s->npins == MAX_ITEMS)
+	if (!wanted(s, e->zone, e->inner, e->gateway) ||
+	    s->npins == MAX_ITEMS)
 		return;
 	s->pins[s->npins++] = *e;
 	add_gateway(s, e->gateway);
@@ -165,7 +170,7 @@ static int exit_status(enum ikeflow_verdict v)
 
 int explain_run(const struct nfqh_config *cfg)
 {
-	char a[3][INET_ADDRSTRLEN];
+	char a[3][ZONE_HOST_STRLEN];
 	enum ikeflow_verdict v, worst = IKEFLOW_NO_FLOWS;
 	in_addr_t pool, worst_pool = 0, worst_gw = cfg->explain_gateway;
 	struct seen *s;
@@ -177,6 +182,7 @@ int explain_run(const struct nfqh_config *cfg)
 		fprintf(stderr, "nfq-helper: out of memory\n");
 		return EXPLAIN_EXIT_ERROR;
 	}
+	s->zone = cfg->explain_zone;
 	s->inner = cfg->explain_inner;
 	s->gateway = cfg->explain_gateway;
 	if (s->gateway)
@@ -197,7 +203,7 @@ int explain_run(const struct nfqh_config *cfg)
 		free(s);
 		return EXPLAIN_EXIT_ERROR;
 	}
-	printf("subscriber %s\n", ntoa(s->inner, a[0]));
+	printf("subscriber %s\n", zone_host_str(s->zone, s->inner, a[0]));
 	for (i = 0; i < s->ngateways; i++) {
 		v = explain_gateway(s, s->gateways[i], &pool);
 		printf("  %s\n", ikeflow_verdict_str(v));

@@ -19,6 +19,7 @@
 #include "packet.h"
 #include "pin.h"
 #include "queue.h"
+#include "zone.h"
 
 /* helper_tick() reads the kernel's refusals this often */
 #define HELPER_TICK_MS 1000
@@ -33,14 +34,14 @@
 #define HELPER_PAUSE_US 10000
 
 struct addrs {
-	char inner[INET_ADDRSTRLEN];
+	char inner[ZONE_HOST_STRLEN];	/* zone . inner host */
 	char gateway[INET_ADDRSTRLEN];
 	char pool[INET_ADDRSTRLEN];
 };
 
 static void format_addrs(const struct pin *p, struct addrs *a)
 {
-	inet_ntop(AF_INET, &p->inner, a->inner, sizeof(a->inner));
+	zone_host_str(p->zone, p->inner, a->inner);
 	inet_ntop(AF_INET, &p->gateway, a->gateway, sizeof(a->gateway));
 	inet_ntop(AF_INET, &p->pool, a->pool, sizeof(a->pool));
 }
@@ -169,6 +170,7 @@ static void on_packet(const struct queue_pkt *pkt, void *data)
 				  h->woke_us : pkt->arrived_us;
 	job->slot = pkt->slot;
 	job->mark = pkt->mark;
+	job->reply_zone = pkt->priority <= UINT16_MAX ? pkt->priority : 0;
 }
 
 
@@ -178,8 +180,10 @@ static void lookup_entries(struct helper *h)
 	int ret;
 
 	for (i = 0; i < h->njobs; i++)
-		if (h->jobs[i].state == JOB_LOOKUP)
-			h->queries[n++].reply = h->jobs[i].reply;
+		if (h->jobs[i].state == JOB_LOOKUP) {
+			h->queries[n].reply = h->jobs[i].reply;
+			h->queries[n++].zone = h->jobs[i].reply_zone;
+		}
 	if (!n)
 		return;
 	h->stats.ct_lookups += n;
@@ -234,7 +238,8 @@ static void collect_pins(struct helper *h)
 			job->state = JOB_DONE;
 			continue;
 		}
-		pin_init(&p, job->ct.orig.src, job->reply.src, job->reply.dst);
+		pin_init(&p, job->ct.zone, job->ct.orig.src, job->reply.src,
+			 job->reply.dst);
 		job->pin = pin_find(h->pins, h->npins, &p);
 		job->pin_owner = job->pin == h->npins;
 		if (job->pin_owner)
@@ -260,6 +265,7 @@ static void look_up_pins(struct helper *h)
 		if (h->pins[i].state != PIN_UNKNOWN)
 			continue;
 		h->pending[n] = &h->pins[i];
+		h->found[n].zone = h->pins[i].zone;
 		h->found[n].inner = h->pins[i].inner;
 		h->found[n].gateway = h->pins[i].gateway;
 		n++;
@@ -509,6 +515,7 @@ static void verify_learns(struct helper *h)
 		    h->pins[i].state != PIN_PRESENT)
 			continue;
 		h->pending[n] = &h->pins[i];
+		h->found[n].zone = h->pins[i].zone;
 		h->found[n].inner = h->pins[i].inner;
 		h->found[n].gateway = h->pins[i].gateway;
 		n++;

@@ -43,6 +43,9 @@ struct job {
 	uint64_t arrived_us;	/* its receipt by us: queue_now_us() */
 	uint32_t slot;		/* the queue's, for its verdict's mark */
 	uint32_t mark;		/* its packet mark */
+	uint16_t reply_zone;	/* its zone id in the reply direction, as
+				 * the ruleset gives it (NFQA_PRIORITY): for
+				 * the look-up where no entry comes with it */
 };
 
 struct helper {

@@ -13,6 +13,7 @@ bool ikeflow_from_ct(const struct ct_entry *e, struct ikeflow *f)
 	/* source-NATed, and not a flow of the box's own */
 	if (!(e->status & IPS_SRC_NAT) || e->orig.src == e->reply.dst)
 		return false;
+	f->zone = e->zone;
 	f->inner = e->orig.src;
 	f->gateway = e->reply.src;
 	f->pool = e->reply.dst;

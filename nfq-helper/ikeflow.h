@@ -14,7 +14,8 @@
 #include "ct.h"
 
 struct ikeflow {
-	in_addr_t inner;	/* the subscriber */
+	uint16_t zone;		/* the subscriber: its conntrack zone */
+	in_addr_t inner;	/* and inner address */
 	in_addr_t gateway;	/* where the reply comes from */
 	in_addr_t pool;		/* the address the flow left from */
 	uint16_t port;		/* 500 or 4500 */

@@ -15,23 +15,28 @@
 /* admitted, not yet written: counted, never checked in the kernel */
 #define PENDING UINT32_MAX
 
-/* 16 bytes a pin: the memory target is 32 over the base */
+/* 20 bytes a pin: the memory target is 32 over the base */
 struct limit_entry {
 	in_addr_t inner; /* 0: a free entry */
 	in_addr_t gateway;
 	uint32_t expires_s; /* estimate, on the caller's clock */
 	uint32_t next;	    /* in its chain or the free list; 0 ends */
+	uint16_t zone;
 };
 
 struct limit_host {
 	in_addr_t inner;
+	uint16_t zone;
 	uint32_t verified_s; /* +1; 0: never checked */
 	uint64_t tat_us;     /* its bucket: theoretical arrival time */
 };
 
-static uint32_t slot_of(const struct limit *l, in_addr_t inner, uint32_t bits)
+/* A host's chain: zone . inner host hashed. */
+static uint32_t slot_of(const struct limit *l, uint16_t zone, in_addr_t inner,
+			uint32_t bits)
 {
-	return ((inner ^ l->seed) * 0x9e3779b1u) >> (32 - bits);
+	return ((inner ^ l->seed ^ (uint32_t)zone << 16 ^ zone) * 0x9e3779b1u) >>
+	       (32 - bits);
 }
 
 int limit_init(struct limit *l, const struct limit_config *c, uint32_t seed)
@@ -77,7 +82,7 @@ static int rehash(struct limit *l)
 		e = entry(l, i);
 		if (!e->inner)
 			continue;
-		h = slot_of(l, e->inner, bits);
+		h = slot_of(l, e->zone, e->inner, bits);
 		e->next = heads[h];
 		heads[h] = i;
 	}
@@ -108,12 +113,13 @@ static uint32_t new_entry(struct limit *l)
 	return ++l->used;
 }
 
-static uint32_t *find(const struct limit *l, in_addr_t inner, in_addr_t gateway)
+static uint32_t *find(const struct limit *l, uint16_t zone, in_addr_t inner,
+		      in_addr_t gateway)
 {
-	uint32_t *p = &l->heads[slot_of(l, inner, l->bits)];
+	uint32_t *p = &l->heads[slot_of(l, zone, inner, l->bits)];
 
 	for (; *p; p = &entry(l, *p)->next)
-		if (entry(l, *p)->inner == inner &&
+		if (entry(l, *p)->zone == zone && entry(l, *p)->inner == inner &&
 		    entry(l, *p)->gateway == gateway)
 			return p;
 	return NULL;
@@ -124,15 +130,15 @@ static uint32_t secs(uint64_t ms)
 	return ms / 1000;
 }
 
-int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
-	       uint64_t expires_ms)
+int limit_note(struct limit *l, uint16_t zone, in_addr_t inner,
+	       in_addr_t gateway, uint64_t expires_ms)
 {
 	struct limit_entry *e;
 	uint32_t *p, i, h;
 
 	if (!inner)
 		return -EINVAL;
-	p = find(l, inner, gateway);
+	p = find(l, zone, inner, gateway);
 	if (p) {
 		entry(l, *p)->expires_s = secs(expires_ms);
 		return 0;
@@ -143,8 +149,9 @@ int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
 	if (!i)
 		return -ENOMEM;
 	e = entry(l, i);
-	h = slot_of(l, inner, l->bits);
-	*e = (struct limit_entry){ .inner = inner,
+	h = slot_of(l, zone, inner, l->bits);
+	*e = (struct limit_entry){ .zone = zone,
+				   .inner = inner,
 				   .gateway = gateway,
 				   .expires_s = secs(expires_ms),
 				   .next = l->heads[h] };
@@ -153,10 +160,10 @@ int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
 	return 0;
 }
 
-uint64_t limit_expires_ms(const struct limit *l, in_addr_t inner,
-			  in_addr_t gateway)
+uint64_t limit_expires_ms(const struct limit *l, uint16_t zone,
+			  in_addr_t inner, in_addr_t gateway)
 {
-	uint32_t *p = find(l, inner, gateway);
+	uint32_t *p = find(l, zone, inner, gateway);
 
 	if (!p)
 		return 0;
@@ -165,9 +172,10 @@ uint64_t limit_expires_ms(const struct limit *l, in_addr_t inner,
 	return entry(l, *p)->expires_s * 1000ULL;
 }
 
-void limit_forget(struct limit *l, in_addr_t inner, in_addr_t gateway)
+void limit_forget(struct limit *l, uint16_t zone, in_addr_t inner,
+		  in_addr_t gateway)
 {
-	uint32_t *p = find(l, inner, gateway), i;
+	uint32_t *p = find(l, zone, inner, gateway), i;
 
 	if (!p)
 		return;
@@ -178,28 +186,31 @@ void limit_forget(struct limit *l, in_addr_t inner, in_addr_t gateway)
 	l->count--;
 }
 
-static struct limit_host *host(struct limit *l, in_addr_t inner)
+static struct limit_host *host(struct limit *l, uint16_t zone,
+			       in_addr_t inner)
 {
-	struct limit_host *s = &l->hosts[slot_of(l, inner, 32) % LIMIT_HOSTS];
+	struct limit_host *s =
+		&l->hosts[slot_of(l, zone, inner, 32) % LIMIT_HOSTS];
 
-	if (s->inner != inner)
-		*s = (struct limit_host){ .inner = inner };
+	if (s->inner != inner || s->zone != zone)
+		*s = (struct limit_host){ .inner = inner, .zone = zone };
 	return s;
 }
 
-void limit_verified(struct limit *l, in_addr_t inner, uint64_t now_ms)
+void limit_verified(struct limit *l, uint16_t zone, in_addr_t inner,
+		    uint64_t now_ms)
 {
-	host(l, inner)->verified_s = secs(now_ms) + 1;
+	host(l, zone, inner)->verified_s = secs(now_ms) + 1;
 }
 
-size_t limit_host_pins(const struct limit *l, in_addr_t inner,
+size_t limit_host_pins(const struct limit *l, uint16_t zone, in_addr_t inner,
 		       in_addr_t *gateways, size_t max)
 {
-	uint32_t i = l->heads[slot_of(l, inner, l->bits)];
+	uint32_t i = l->heads[slot_of(l, zone, inner, l->bits)];
 	size_t n = 0;
 
 	for (; i && n < max; i = entry(l, i)->next)
-		if (entry(l, i)->inner == inner &&
+		if (entry(l, i)->zone == zone && entry(l, i)->inner == inner &&
 		    entry(l, i)->expires_s != PENDING)
 			gateways[n++] = entry(l, i)->gateway;
 	return n;
@@ -229,10 +240,11 @@ static void take(uint64_t *tat_us, uint32_t rate, uint64_t now_us)
 	*tat_us += 1000000 / rate;
 }
 
-static enum limit_verdict admit(struct limit *l, in_addr_t inner,
-				in_addr_t gateway, uint64_t now_ms, bool rates)
+static enum limit_verdict admit(struct limit *l, uint16_t zone,
+				in_addr_t inner, in_addr_t gateway,
+				uint64_t now_ms, bool rates)
 {
-	uint32_t i = l->heads[slot_of(l, inner, l->bits)], n = 0;
+	uint32_t i = l->heads[slot_of(l, zone, inner, l->bits)], n = 0;
 	uint32_t now_s = secs(now_ms), oldest = UINT32_MAX;
 	uint64_t now_us = now_ms * 1000;
 	struct limit_host *s;
@@ -240,7 +252,7 @@ static enum limit_verdict admit(struct limit *l, in_addr_t inner,
 	for (; i; i = entry(l, i)->next) {
 		const struct limit_entry *e = entry(l, i);
 
-		if (e->inner != inner)
+		if (e->inner != inner || e->zone != zone)
 			continue;
 		if (e->gateway == gateway)
 			return LIMIT_KNOWN;
@@ -248,7 +260,7 @@ static enum limit_verdict admit(struct limit *l, in_addr_t inner,
 		if (e->expires_s < oldest)
 			oldest = e->expires_s;
 	}
-	s = host(l, inner);
+	s = host(l, zone, inner);
 	if (l->cfg.host_cap && n >= l->cfg.host_cap) {
 		if (oldest <= now_s || !s->verified_s ||
 		    now_s >= s->verified_s - 1 + LIMIT_VERIFY_S)
@@ -260,9 +272,9 @@ static enum limit_verdict admit(struct limit *l, in_addr_t inner,
 		return LIMIT_HOST_RATE;
 	if (rates && !conforms(l->tat_us, l->cfg.rate, l->cfg.burst, now_us))
 		return LIMIT_RATE;
-	if (limit_note(l, inner, gateway, 0) < 0)
+	if (limit_note(l, zone, inner, gateway, 0) < 0)
 		return LIMIT_RATE; /* no memory: refuse, as a rate would */
-	entry(l, *find(l, inner, gateway))->expires_s = PENDING;
+	entry(l, *find(l, zone, inner, gateway))->expires_s = PENDING;
 	if (rates) {
 		take(&s->tat_us, l->cfg.host_rate, now_us);
 		take(&l->tat_us, l->cfg.rate, now_us);
@@ -270,16 +282,18 @@ static enum limit_verdict admit(struct limit *l, in_addr_t inner,
 	return LIMIT_CREATE;
 }
 
-enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
-			       in_addr_t gateway, uint64_t now_ms)
+enum limit_verdict limit_admit(struct limit *l, uint16_t zone,
+			       in_addr_t inner, in_addr_t gateway,
+			       uint64_t now_ms)
 {
-	return admit(l, inner, gateway, now_ms, true);
+	return admit(l, zone, inner, gateway, now_ms, true);
 }
 
-enum limit_verdict limit_admit_restore(struct limit *l, in_addr_t inner,
-				       in_addr_t gateway, uint64_t now_ms)
+enum limit_verdict limit_admit_restore(struct limit *l, uint16_t zone,
+				       in_addr_t inner, in_addr_t gateway,
+				       uint64_t now_ms)
 {
-	return admit(l, inner, gateway, now_ms, false);
+	return admit(l, zone, inner, gateway, now_ms, false);
 }
 
 size_t limit_stale(struct limit *l, uint64_t now_ms, struct limit_key *out,
@@ -295,7 +309,8 @@ size_t limit_stale(struct limit *l, uint64_t now_ms, struct limit_key *out,
 			l->cursor = 0;
 		e = &l->e[l->cursor++];
 		if (e->inner && e->expires_s <= now_s)
-			out[n++] = (struct limit_key){ e->inner, e->gateway };
+			out[n++] = (struct limit_key){ e->zone, e->inner,
+						       e->gateway };
 	}
 	return n;
 }

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Caps on new pins, pure: no I/O, `now' passed in (milliseconds, monotonic).
- * One subscriber must not fill the map: at most host_cap live pins per inner
- * host, and new pins at most at a rate per inner host and for all of them
+ * One subscriber must not fill the map: at most host_cap live pins per host
+ * (a conntrack zone . inner address: the same address in two zones is two
+ * subscribers), and new pins at most at a rate per host and for all of them
  * (token buckets, kept as GCRA: one timestamp each). Refreshes of live pins
  * are never limited.
  *
  * The kernel holds the truth (pins expire there, and may be refreshed there
  * without the daemon), so the limiter keeps only what it can rebuild: the
- * pins it knows of (inner, gateway, an estimate of the expiry), 16 bytes
+ * pins it knows of (zone, inner, gateway, an estimate of the expiry), 20 bytes
  * each, filled at start from a dump of the map. When a host reaches its cap
  * and its entries may be stale, limit_admit() says LIMIT_VERIFY: the caller
  * asks the kernel which of the host's pins are live (limit_host_pins(),
@@ -49,6 +50,7 @@ enum limit_verdict {
 };
 
 struct limit_key {
+	uint16_t zone;
 	in_addr_t inner;
 	in_addr_t gateway;
 };
@@ -77,26 +79,30 @@ void limit_free(struct limit *l);
  * enters the pin with an expiry estimate of now (limit_note() sets it once
  * written; limit_forget() if the kernel refused it).
  */
-enum limit_verdict limit_admit(struct limit *l, in_addr_t inner,
-			       in_addr_t gateway, uint64_t now_ms);
+enum limit_verdict limit_admit(struct limit *l, uint16_t zone,
+			       in_addr_t inner, in_addr_t gateway,
+			       uint64_t now_ms);
 
 /*
  * The same for a pin restored from conntrack (a rebuild): the cap holds, the
  * rates do not (a restart restores every live tunnel at once).
  */
-enum limit_verdict limit_admit_restore(struct limit *l, in_addr_t inner,
-				       in_addr_t gateway, uint64_t now_ms);
+enum limit_verdict limit_admit_restore(struct limit *l, uint16_t zone,
+				       in_addr_t inner, in_addr_t gateway,
+				       uint64_t now_ms);
 
 /* A pin known to be in the map, expiring at expires_ms (estimate). */
-int limit_note(struct limit *l, in_addr_t inner, in_addr_t gateway,
-	       uint64_t expires_ms);
+int limit_note(struct limit *l, uint16_t zone, in_addr_t inner,
+	       in_addr_t gateway, uint64_t expires_ms);
 /* A pin known not to be in the map. */
-void limit_forget(struct limit *l, in_addr_t inner, in_addr_t gateway);
+void limit_forget(struct limit *l, uint16_t zone, in_addr_t inner,
+		  in_addr_t gateway);
 /* The host's pins were checked in the kernel at now_ms. */
-void limit_verified(struct limit *l, in_addr_t inner, uint64_t now_ms);
+void limit_verified(struct limit *l, uint16_t zone, in_addr_t inner,
+		    uint64_t now_ms);
 
 /* The gateways of the host's entries, max at most; how many. */
-size_t limit_host_pins(const struct limit *l, in_addr_t inner,
+size_t limit_host_pins(const struct limit *l, uint16_t zone, in_addr_t inner,
 		       in_addr_t *gateways, size_t max);
 
 /* Up to max entries whose estimate has passed, for a check; how many. */
@@ -104,8 +110,8 @@ size_t limit_stale(struct limit *l, uint64_t now_ms, struct limit_key *out,
 		   size_t max);
 
 /* The expiry estimate of a pin the table holds, 0 if none; pending: max. */
-uint64_t limit_expires_ms(const struct limit *l, in_addr_t inner,
-			  in_addr_t gateway);
+uint64_t limit_expires_ms(const struct limit *l, uint16_t zone,
+			  in_addr_t inner, in_addr_t gateway);
 
 /* Pins the table holds. */
 static inline uint32_t limit_count(const struct limit *l)

@@ -26,8 +26,13 @@ enum pin_state {
 			 * address: it shares that one's outcome */
 };
 
-/* One map element: inner host . gateway : pool address. */
+/*
+ * One map element: conntrack zone . inner host . gateway : pool address.
+ * The zone is the entry's zone id (nft's `ct zone', whatever its
+ * direction): the same inner address in two zones is two subscribers.
+ */
 struct pin {
+	uint16_t zone;
 	in_addr_t inner;
 	in_addr_t gateway;
 	in_addr_t pool;

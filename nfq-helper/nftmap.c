@@ -23,10 +23,13 @@
 #define ELEM_MSG_FIXED 256
 /* one key in the companion set's message: nest, key, timeout, expiration */
 #define KEY_ELEM_SIZE 96
-/* nft's datatype ids (nftables src/datatype.h): ipv4_addr is 7; a
- * concatenation shifts each part by 6 bits */
+/* nft's datatype ids (nftables src/datatype.h): integer is 4 (ct zone's),
+ * ipv4_addr 7; a concatenation shifts each part by 6 bits */
+#define TYPE_INTEGER 4
 #define TYPE_IPADDR 7
 #define TYPE_CONCAT_IPADDR_IPADDR (TYPE_IPADDR << 6 | TYPE_IPADDR)
+#define TYPE_CONCAT_ZONE_IPADDR_IPADDR \
+	(TYPE_INTEGER << 12 | TYPE_CONCAT_IPADDR_IPADDR)
 
 struct nftmap {
 	struct mnl_socket *nl;
@@ -39,6 +42,25 @@ struct nftmap {
 	size_t bufsize;
 	char rbuf[NL_RECV_SIZE];
 };
+
+void nftmap_key(uint32_t key[NFTMAP_KEY_WORDS], uint16_t zone,
+		in_addr_t inner, in_addr_t gateway)
+{
+	/* nft_reg_store16(): a u16 in host order, the register's other two
+	 * bytes zero; addresses as the packet has them */
+	key[0] = 0;
+	memcpy(&key[0], &zone, sizeof(zone));
+	key[1] = inner;
+	key[2] = gateway;
+}
+
+void nftmap_key_parse(const uint32_t key[NFTMAP_KEY_WORDS], uint16_t *zone,
+		      in_addr_t *inner, in_addr_t *gateway)
+{
+	memcpy(zone, &key[0], sizeof(*zone));
+	*inner = key[1];
+	*gateway = key[2];
+}
 
 /* 1 if the table holds the companion set of keys, 0 if not, or -errno. */
 static int keys_present(struct nftmap *m)
@@ -185,8 +207,11 @@ const char *nftmap_check(const struct nftmap_info *info)
 {
 	if (!(info->flags & NFT_SET_MAP))
 		return "it is a set, not a map";
-	if (info->key_type != TYPE_CONCAT_IPADDR_IPADDR || info->key_len != 8)
-		return "its key is not ipv4_addr . ipv4_addr";
+	if (info->key_type == TYPE_CONCAT_IPADDR_IPADDR && info->key_len == 8)
+		return "its key is inner . gateway without the conntrack zone: a table of an older natt-pin.nft; load the shipped one with natt-pin-load, which keeps every pin (in zone 0)";
+	if (info->key_type != TYPE_CONCAT_ZONE_IPADDR_IPADDR ||
+	    info->key_len != NFTMAP_KEY_WORDS * 4)
+		return "its key is not ct zone . ipv4_addr . ipv4_addr";
 	if (info->data_type != TYPE_IPADDR || info->data_len != 4)
 		return "its value is not ipv4_addr";
 	if (!(info->flags & NFT_SET_TIMEOUT))
@@ -220,7 +245,7 @@ static struct nlmsghdr *build_keys(char *p, const char *table,
 	struct nftnl_set_elem *e;
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	uint32_t key[2];
+	uint32_t key[NFTMAP_KEY_WORDS];
 	size_t i;
 
 	s = nftnl_set_alloc();
@@ -234,8 +259,8 @@ static struct nlmsghdr *build_keys(char *p, const char *table,
 			nftnl_set_free(s);
 			return NULL;
 		}
-		key[0] = pins[i]->inner;
-		key[1] = pins[i]->gateway;
+		nftmap_key(key, pins[i]->zone, pins[i]->inner,
+			   pins[i]->gateway);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
@@ -257,7 +282,7 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 	struct nftnl_set_elem *e;
 	struct nlmsghdr *nlh;
 	char *p = buf;
-	uint32_t key[2];
+	uint32_t key[NFTMAP_KEY_WORDS];
 	size_t i;
 
 	if (size < nftmap_build_size(table, map, keys, n) ||
@@ -277,8 +302,8 @@ size_t nftmap_build(void *buf, size_t size, const char *table,
 	nlh = nftnl_batch_begin(p, seq);
 	p += nlh->nlmsg_len;
 	for (i = 0; i < n; i++) {
-		key[0] = pins[i]->inner;
-		key[1] = pins[i]->gateway;
+		nftmap_key(key, pins[i]->zone, pins[i]->inner,
+			   pins[i]->gateway);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &pins[i]->pool,
 				   sizeof(pins[i]->pool));
@@ -397,6 +422,7 @@ static int learn_outcome(struct nftmap *m, struct pin *const *pins, size_t n,
 	err = calloc(n, sizeof(*err));
 	ret = e && err ? 0 : -ENOMEM;
 	for (i = 0; !ret && i < n; i++) {
+		e[i].zone = pins[i]->zone;
 		e[i].inner = pins[i]->inner;
 		e[i].gateway = pins[i]->gateway;
 	}
@@ -472,10 +498,9 @@ static int elem_from(struct nftnl_set_elem *e, struct nftmap_elem *out)
 
 	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 	val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &vlen);
-	if (!key || !val || klen != 8 || vlen != 4)
+	if (!key || !val || klen != NFTMAP_KEY_WORDS * 4 || vlen != 4)
 		return -EBADMSG;
-	out->inner = key[0];
-	out->gateway = key[1];
+	nftmap_key_parse(key, &out->zone, &out->inner, &out->gateway);
 	out->pool = val[0];
 	out->expires_ms = elem_u64(e, NFTNL_SET_ELEM_EXPIRATION);
 	out->timeout_ms = elem_u64(e, NFTNL_SET_ELEM_TIMEOUT);
@@ -609,7 +634,7 @@ static struct nlmsghdr *build_get(char *buf, const struct nftmap *m,
 	struct nftnl_set_elem *se = nftnl_set_elem_alloc();
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh = NULL;
-	uint32_t key[2] = { e->inner, e->gateway };
+	uint32_t key[NFTMAP_KEY_WORDS];
 
 	if (!s || !se) {
 		nftnl_set_free(s);
@@ -618,6 +643,7 @@ static struct nlmsghdr *build_get(char *buf, const struct nftmap *m,
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, m->map);
+	nftmap_key(key, e->zone, e->inner, e->gateway);
 	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, sizeof(key));
 	nftnl_set_elem_add(s, se);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4, 0,

@@ -27,8 +27,18 @@ struct nftmap_info {
 struct nftmap;
 
 /*
+ * An element's key, as nft stores `ct zone . ip saddr . ip daddr': 32-bit
+ * words, the zone a host-order u16 in the first (its other bytes zero).
+ */
+#define NFTMAP_KEY_WORDS 3
+void nftmap_key(uint32_t key[NFTMAP_KEY_WORDS], uint16_t zone,
+		in_addr_t inner, in_addr_t gateway);
+void nftmap_key_parse(const uint32_t key[NFTMAP_KEY_WORDS], uint16_t *zone,
+		      in_addr_t *inner, in_addr_t *gateway);
+
+/*
  * Pins one commit takes at most: with the companion set of keys, one message
- * nests all their keys, and a nest's length has 16 bits (1,489 keys).
+ * nests all their keys, and a nest's length has 16 bits (1,365 keys).
  */
 #define NFTMAP_COMMIT_MAX 1024
 
@@ -91,6 +101,7 @@ int nftmap_counter(struct nftmap *m, const char *name, uint64_t *packets);
 
 /* One element of the map, as nftmap_dump() hands it over. */
 struct nftmap_elem {
+	uint16_t zone;
 	in_addr_t inner;
 	in_addr_t gateway;
 	in_addr_t pool;
@@ -102,7 +113,7 @@ struct nftmap_elem {
 int nftmap_dump(struct nftmap *m,
 		void (*cb)(const struct nftmap_elem *e, void *data), void *data);
 
-/* Looks up e[0..n) by key (inner, gateway), without a transaction; fills pool,
+/* Looks up e[0..n) by key (zone, inner, gateway), without a transaction; fills pool,
  * expires_ms, timeout_ms; err[i] is 0, -ENOENT (absent) or -errno. 0 or -errno. */
 int nftmap_get(struct nftmap *m, struct nftmap_elem *e, size_t n, int *err);
 

@@ -4,9 +4,10 @@
 
 #include "pin.h"
 
-void pin_init(struct pin *p, in_addr_t inner, in_addr_t gateway,
-	      in_addr_t pool)
+void pin_init(struct pin *p, uint16_t zone, in_addr_t inner,
+	      in_addr_t gateway, in_addr_t pool)
 {
+	p->zone = zone;
 	p->inner = inner;
 	p->gateway = gateway;
 	p->pool = pool;
@@ -72,7 +73,8 @@ void pin_give_up(struct pin *p)
 
 static bool same_key(const struct pin *a, const struct pin *b)
 {
-	return a->inner == b->inner && a->gateway == b->gateway;
+	return a->zone == b->zone && a->inner == b->inner &&
+	       a->gateway == b->gateway;
 }
 
 size_t pin_find(const struct pin *pins, size_t n, const struct pin *p)

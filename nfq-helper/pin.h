@@ -23,8 +23,8 @@
 #define PIN_BACKOFF_MAX_MS 30000
 
 /* Fresh pin, not looked up yet. */
-void pin_init(struct pin *p, in_addr_t inner, in_addr_t gateway,
-	      in_addr_t pool);
+void pin_init(struct pin *p, uint16_t zone, in_addr_t inner,
+	      in_addr_t gateway, in_addr_t pool);
 
 /* True while the pin still needs a look-up or a transaction. */
 bool pin_pending(const struct pin *p);

@@ -215,6 +215,22 @@ static const struct nfqnl_msg_packet_hdr *packet_hdr(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
+/*
+ * NFQA_PRIORITY (Linux 5.18 on; only when not 0): the ruleset puts the
+ * answer's reply-direction conntrack zone there. Read here, as older
+ * libnetfilter_queue parsers skip a type they do not know.
+ */
+static uint32_t priority_of(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFQA_PRIORITY &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			return ntohl(mnl_attr_get_u32(a));
+	return 0;
+}
+
 bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 		 uint64_t received_us)
 {
@@ -232,10 +248,12 @@ bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 	pkt->payload = NULL;
 	pkt->caplen = pkt->len = 0;
 	pkt->ct = NULL;
+	pkt->priority = 0;
 	pkt->arrived_us = received_us;
 	if (!whole)
 		return true;
 	pkt->ct = attr[NFQA_CT];
+	pkt->priority = priority_of(nlh);
 	/* present when the mark is not 0 */
 	if (attr[NFQA_MARK] &&
 	    mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) == 0)

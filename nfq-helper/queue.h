@@ -32,6 +32,7 @@ struct queue_pkt {
 	size_t caplen;
 	size_t len;		/* the whole packet's length */
 	const struct nlattr *ct;	/* NFQA_CT, or NULL */
+	uint32_t priority;	/* NFQA_PRIORITY, 0 if absent */
 	uint64_t arrived_us;	/* when we received it: queue_now_us() */
 };
 

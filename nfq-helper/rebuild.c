@@ -14,6 +14,7 @@
 #include "pin.h"
 #include "queue.h"
 #include "rebuild.h"
+#include "zone.h"
 
 /* queued packets handled between two slices of the dump, at most */
 #define SERVE_MAX 4096
@@ -74,7 +75,7 @@ static void on_entry(const struct ct_entry *e, void *data)
 			goto nomem;
 		rb->cands = p;
 		c = &rb->cands[rb->ncands++];
-		pin_init(&c->pin, f.inner, f.gateway, f.pool);
+		pin_init(&c->pin, f.zone, f.inner, f.gateway, f.pool);
 		c->port = f.port;
 	} else if (f.port == IKE_NATT_PORT) {
 		p = grow(rb->split, &rb->split_cap, rb->nsplit,
@@ -132,9 +133,14 @@ static int dump(struct rebuild *rb, struct ct_sock *cs)
 	return rb->err ? rb->err : ret;
 }
 
-static int key_cmp(in_addr_t a_inner, in_addr_t a_gw, in_addr_t b_inner,
+/* Orders pins by zone, inner host and gateway. */
+static int key_cmp(const struct pin *a, uint16_t b_zone, in_addr_t b_inner,
 		   in_addr_t b_gw)
 {
+	in_addr_t a_inner = a->inner, a_gw = a->gateway;
+
+	if (a->zone != b_zone)
+		return a->zone < b_zone ? -1 : 1;
 	if (a_inner != b_inner)
 		return ntohl(a_inner) < ntohl(b_inner) ? -1 : 1;
 	if (a_gw != b_gw)
@@ -146,8 +152,7 @@ static int key_cmp(in_addr_t a_inner, in_addr_t a_gw, in_addr_t b_inner,
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *p = a, *q = b;
-	int c = key_cmp(p->pin.inner, p->pin.gateway, q->pin.inner,
-			q->pin.gateway);
+	int c = key_cmp(&p->pin, q->pin.zone, q->pin.inner, q->pin.gateway);
 
 	if (c || p->port == q->port)
 		return c;
@@ -172,8 +177,8 @@ static int choose_pins(struct rebuild *rb)
 		return -ENOMEM;
 	for (i = 0; i < rb->ncands; i++) {
 		p = &rb->cands[i].pin;
-		if (first && !key_cmp(first->inner, first->gateway, p->inner,
-				      p->gateway)) {
+		if (first &&
+		    !key_cmp(first, p->zone, p->inner, p->gateway)) {
 			rb->r->elsewhere += p->pool != first->pool;
 			continue;
 		}
@@ -235,7 +240,7 @@ static bool pinned_pool(const struct rebuild *rb, const struct ct_entry *e,
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		p = &rb->pins[mid];
-		c = key_cmp(p->inner, p->gateway, e->orig.src, e->reply.src);
+		c = key_cmp(p, e->zone, e->orig.src, e->reply.src);
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -243,7 +248,7 @@ static bool pinned_pool(const struct rebuild *rb, const struct ct_entry *e,
 	}
 	for (; lo < rb->npins; lo++) {
 		p = &rb->pins[lo];
-		if (key_cmp(p->inner, p->gateway, e->orig.src, e->reply.src))
+		if (key_cmp(p, e->zone, e->orig.src, e->reply.src))
 			break;
 		/* a conflict kept a live pin we have not read: no verdict */
 		if (p->state == PIN_ADDED || p->state == PIN_PRESENT) {
@@ -257,7 +262,8 @@ static bool pinned_pool(const struct rebuild *rb, const struct ct_entry *e,
 /* Deletes e unless it was answered since the dump. */
 static int heal_one(struct ct_sock *cs, const struct ct_entry *e)
 {
-	struct ct_query q = { .reply = e->reply };
+	struct ct_query q = { .reply = e->reply,
+			      .zone = ct_zone_in(e, CT_ZONE_REPLY) };
 	int ret;
 
 	ret = ct_lookup(cs, &q, 1);
@@ -270,7 +276,7 @@ static int heal_one(struct ct_sock *cs, const struct ct_entry *e)
 
 static void heal(struct rebuild *rb, struct ct_sock *cs)
 {
-	char inner[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	char inner[ZONE_HOST_STRLEN], gw[INET_ADDRSTRLEN];
 	char from[INET_ADDRSTRLEN], pin[INET_ADDRSTRLEN];
 	const struct ct_entry *e;
 	struct ikeflow f;
@@ -284,7 +290,7 @@ static void heal(struct rebuild *rb, struct ct_sock *cs)
 		    !ikeflow_split(&f, pool))
 			continue;
 		rb->r->splits++;
-		inet_ntop(AF_INET, &f.inner, inner, sizeof(inner));
+		zone_host_str(f.zone, f.inner, inner);
 		inet_ntop(AF_INET, &f.gateway, gw, sizeof(gw));
 		inet_ntop(AF_INET, &f.pool, from, sizeof(from));
 		inet_ntop(AF_INET, &pool, pin, sizeof(pin));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfq-helper --status: pins (inner, gateway, pool, time left) and counters. */
+/* nfq-helper --status: pins (zone, inner, gateway, pool, time left), counters. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,8 +18,8 @@ static void print_pin(const struct nftmap_elem *e, void *data)
 	inet_ntop(AF_INET, &e->inner, a[0], sizeof(a[0]));
 	inet_ntop(AF_INET, &e->gateway, a[1], sizeof(a[1]));
 	inet_ntop(AF_INET, &e->pool, a[2], sizeof(a[2]));
-	printf("%-15s  %-15s  %-15s  %8" PRIu64 "\n", a[0], a[1], a[2],
-	       e->expires_ms / 1000);
+	printf("%5u  %-15s  %-15s  %-15s  %8" PRIu64 "\n", e->zone, a[0], a[1],
+	       a[2], e->expires_ms / 1000);
 	(*(uint64_t *)data)++;
 }
 
@@ -52,8 +52,8 @@ int status_run(const struct nfqh_config *cfg)
 
 	ret = nftmap_open(&m, cfg->table, cfg->map);
 	if (ret == 0) {
-		printf("%-15s  %-15s  %-15s  %8s\n", "inner host", "gateway",
-		       "pool address", "left (s)");
+		printf("%5s  %-15s  %-15s  %-15s  %8s\n", "zone", "inner host",
+		       "gateway", "pool address", "left (s)");
 		ret = nftmap_dump(m, print_pin, &n);
 		got = nftmap_counter(m, "refreshes", &refreshed);
 		got_refused = nftmap_counter(m, "learn_refused", &refused);

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 		unsigned long n = count - done < batch ? count - done : batch;
 
 		for (unsigned long i = 0; i < n; i++) {
-			pin_init(&pins[i], htonl(ntohl(base) + done + i),
+			pin_init(&pins[i], 0, htonl(ntohl(base) + done + i),
 				 htonl(ntohl(gw) + (done + i) % gateways), pool);
 			pp[i] = &pins[i];
 		}

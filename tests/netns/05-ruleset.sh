@@ -55,8 +55,11 @@ while read -r line; do
 	m=${line%% queue num*}
 	grep -qF "$m meta mark set meta mark or \$NATT_PIN_MARK # xt-queue" "$RULES/natt-pin.nft" ||
 		fail "no fallback twin of: $line"
-	grep -qF "#shape:map $m ct original ip saddr . ip saddr @pins jump refresh" "$RULES/natt-pin.nft" &&
-		grep -qF "$m ct original ip saddr . ip saddr @pinned jump refresh # shape:keys" "$RULES/natt-pin.nft" ||
+	# what is queued carries its reply zone, for the look-up without GLUE_CT
+	r=${m% meta priority set ct reply zone}
+	[ "$r" != "$m" ] || fail "a queue rule without the zone in the priority: $line"
+	grep -qF "#shape:map $r ct zone . ct original ip saddr . ip saddr @pins jump refresh" "$RULES/natt-pin.nft" &&
+		grep -qF "$r ct zone . ct original ip saddr . ip saddr @pinned jump refresh # shape:keys" "$RULES/natt-pin.nft" ||
 		fail "no refresh rule of each shape before: $line"
 done <<<"$native"
 [ "$(grep -c '# xt-queue$' "$RULES/natt-pin.nft")" = 2 ] || fail "fallback rules other than the two twins"
@@ -88,7 +91,8 @@ PIDS+=("$watcher")
 out=$(oldx "$RULES/natt-pin-load") || fail "migration: $out"
 touch "$WORK/migrated"
 wait "$watcher"
-grep -q "migrated to the current shape, $n pins kept" <<<"$out" || fail "migration: $out"
+grep -q "migrated to the current shape (pins keyed by conntrack zone: the old ones are in zone 0), $n pins kept" <<<"$out" ||
+	fail "migration: $out"
 oldx nft list map ip natt_pin pins | grep -q 'flags dynamic,timeout' || fail "not migrated"
 [ "$(count)" = "$n" ] || fail "migration kept $(count) of $n pins"
 # the keys shape: every pin's key in set pinned as well

@@ -52,7 +52,7 @@ expect "$out" "100.64.1.4 $G 198.51.100.4 conflict" "same key twice: second"
 expect "$out" "transactions 1, failed 0$" "same key twice: nothing refused"
 
 # someone else's write is simply what the map holds: no state to go stale
-ip netns exec "$nat" nft add element ip natt_pin pins "{ 100.64.1.6 . $G : 198.51.100.4 }"
+ip netns exec "$nat" nft add element ip natt_pin pins "{ 0 . 100.64.1.6 . $G : 198.51.100.4 }"
 out=$(pw 100.64.1.6 $G 198.51.100.1)
 expect "$out" "conflict$" "a pin written by nft"
 flush_pins "$nat"
@@ -62,7 +62,7 @@ expect "$out" "transactions 1, failed 0$" "after a flush: nothing refused"
 
 # a full map refuses the element over its size and keeps the others
 ip netns exec "$nat" nft add map ip natt_pin small \
-	"{ type ipv4_addr . ipv4_addr : ipv4_addr; flags timeout; timeout 1h; size 2; }"
+	"{ typeof ct zone . ip saddr . ip daddr : ip daddr; flags timeout; timeout 1h; size 2; }"
 out=$(pw -m small 100.64.2.1 $G 198.51.100.1 100.64.2.2 $G 198.51.100.1 100.64.2.3 $G 198.51.100.1)
 expect "$out" "100.64.2.1 .* added$" "full map: first"
 expect "$out" "100.64.2.2 .* added$" "full map: second"

@@ -100,10 +100,10 @@ busywait 5000 sh -c "[ -n \"\$(ip netns exec $nat conntrack -L -p udp -s $X -d $
 	fail "conflict: no 500 flow of $X"
 pa=$(flow_pool)
 pb=198.51.100.$(( ${pa##*.} % 4 + 1 ))
-nftx add element ip natt_pin pins "{ $X . $GW2 : $pb }"
+nftx add element ip natt_pin pins "{ 0 . $X . $GW2 : $pb }"
 # the keys shape (kernels without map key look-ups) finds pins in set pinned
 ! nftx list sets ip | grep -q 'set pinned' ||
-	nftx add element ip natt_pin pinned "{ $X . $GW2 }"
+	nftx add element ip natt_pin pinned "{ 0 . $X . $GW2 }"
 r0=$(counter natt_pin refreshes) p0=$(helper_packets)
 ip netns exec "$sub" "$IKEPEER" client -2 -g $GW2 -f 100.64.1.51 -n 1 >/dev/null ||
 	fail "conflict: the releasing exchange failed"

@@ -27,10 +27,16 @@ expect 1 "map ip natt_pin pins: No such file or directory (load the ruleset firs
 ip netns exec "$nat" nft add table ip natt_pin
 ip netns exec "$nat" nft add map ip natt_pin pins "{ type ipv4_addr : ipv4_addr; }"
 run
-expect 1 "unsuitable for pins: its key is not ipv4_addr . ipv4_addr" "wrong map type"
+expect 1 "unsuitable for pins: its key is not ct zone . ipv4_addr . ipv4_addr" "wrong map type"
+ip netns exec "$nat" nft delete table ip natt_pin
+# a table of the shape before zones: told to migrate it
+ip netns exec "$nat" nft add table ip natt_pin
+ip netns exec "$nat" nft add map ip natt_pin pins "{ type ipv4_addr . ipv4_addr : ipv4_addr; flags timeout; }"
+run
+expect 1 "its key is inner . gateway without the conntrack zone: a table of an older natt-pin.nft; load the shipped one with natt-pin-load, which keeps every pin (in zone 0)" "map keyed without the zone"
 ip netns exec "$nat" nft delete table ip natt_pin
 ip netns exec "$nat" nft add table ip natt_pin
-ip netns exec "$nat" nft add map ip natt_pin pins "{ type ipv4_addr . ipv4_addr : ipv4_addr; }"
+ip netns exec "$nat" nft add map ip natt_pin pins "{ typeof ct zone . ip saddr . ip daddr : ip daddr; }"
 run
 expect 1 "unsuitable for pins: it lacks flags timeout" "map without timeouts"
 ip netns exec "$nat" nft delete table ip natt_pin

@@ -12,7 +12,7 @@ start_gateway "$WORK/gw.log" -a $GW_ADDR
 load_pin_ruleset "$nat" || fail "cannot load natt-pin.nft"
 ip netns exec "$nat" nft add table ip natt_small
 ip netns exec "$nat" nft add map ip natt_small pins \
-	"{ type ipv4_addr . ipv4_addr : ipv4_addr; flags timeout; timeout 1h; size 2; }"
+	"{ typeof ct zone . ip saddr . ip daddr : ip daddr; flags timeout; timeout 1h; size 2; }"
 start_helper "$nat" "$WORK/helper.log" -t natt_small
 
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n 4 >"$WORK/client" ||

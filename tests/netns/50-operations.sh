@@ -69,7 +69,7 @@ bad=$(grep -v '^#' "$WORK/run/metrics.prom" | grep -cvE '^nfq_helper_[a-z_]+(\{[
 
 out=$(ip netns exec "$nat" "$HELPER" --status -M "$WORK/run/metrics.prom")
 for i in 1 2 3; do
-	grep -qE "^100\.64\.1\.$i +203\.0\.113\.2 +198\.51\.100\.[1-4] +3[56][0-9]{2}$" <<<"$out" ||
+	grep -qE "^ +0 +100\.64\.1\.$i +203\.0\.113\.2 +198\.51\.100\.[1-4] +3[56][0-9]{2}$" <<<"$out" ||
 		fail "--status lacks the pin of 100.64.1.$i: $out"
 done
 grep -q '^3 pins in map ip natt_pin pins$' <<<"$out" && grep -q 'pins_total{outcome="added"} 3' <<<"$out" &&

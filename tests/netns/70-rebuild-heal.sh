@@ -26,7 +26,7 @@ ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n $TUNNELS \
 # a live pin the rebuild must keep: 100.64.1.1's, to an address none of its
 # flows left from (the map is empty before)
 ip netns exec "$nat" nft add element ip natt_pin pins \
-	"{ 100.64.1.1 . $GW_ADDR : 198.51.100.200 }" || fail "cannot add the live pin"
+	"{ 0 . 100.64.1.1 . $GW_ADDR : 198.51.100.200 }" || fail "cannot add the live pin"
 
 # split subscribers: each retransmits its NAT-T message every 2 s, 15 times
 for ((i = 1; i <= SPLIT; i++)); do

@@ -63,7 +63,7 @@ client 100.64.1.1 && pinned 100.64.1.1 || fail "no pin before the reload"
 
 # 1. quiet: elements written by others, another table reloaded, pins made
 reads=$(count 'ruleset: read')
-for i in $(seq 1 200); do echo "add element ip natt_pin pins { 100.64.2.$i . 203.0.113.9 : 198.51.100.1 }"; done |
+for i in $(seq 1 200); do echo "add element ip natt_pin pins { 0 . 100.64.2.$i . 203.0.113.9 : 198.51.100.1 }"; done |
 	ip netns exec "$nat" nft -f - || fail "elements"
 ip netns exec "$nat" nft -f "$RULES/cgnat-example.nft" || fail "cgnat reload"
 client 100.64.1.2 && pinned 100.64.1.2 || fail "no pin"

@@ -87,7 +87,7 @@ kill -TERM "$HELPER_PID"
 wait "$HELPER_PID"
 ip netns exec "$cgn" nft add table ip natt_small
 ip netns exec "$cgn" nft add map ip natt_small pins \
-	"{ type ipv4_addr . ipv4_addr : ipv4_addr; flags timeout; timeout 1h; size 1000; }"
+	"{ typeof ct zone . ip saddr . ip daddr : ip daddr; flags timeout; timeout 1h; size 1000; }"
 start_helper "$cgn" "$WORK/helper.log" -t natt_small
 flood $((24 * 256)) small
 alive

@@ -2,7 +2,7 @@
 /*
  * ctget: asks ctnetlink for the UDP entry with the given reply tuple, as the
  * daemon does, and prints the kernel's answer as a C array (for the unit
- * tests' data). Usage: ctget SRC SPORT DST DPORT
+ * tests' data). Usage: ctget SRC SPORT DST DPORT [ZONE]
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -20,9 +20,9 @@ int main(int argc, char **argv)
 	struct nlmsghdr *nlh;
 	int n, i;
 
-	if (argc != 5 || inet_pton(AF_INET, argv[1], &t.src) != 1 ||
+	if ((argc != 5 && argc != 6) || inet_pton(AF_INET, argv[1], &t.src) != 1 ||
 	    inet_pton(AF_INET, argv[3], &t.dst) != 1) {
-		fprintf(stderr, "usage: ctget SRC SPORT DST DPORT\n");
+		fprintf(stderr, "usage: ctget SRC SPORT DST DPORT [ZONE]\n");
 		return 2;
 	}
 	t.sport = atoi(argv[2]);
@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		perror("netlink");
 		return 1;
 	}
-	nlh = ct_build_get(buf, &t, 1);
+	nlh = ct_build_get(buf, &t, argc == 6 ? atoi(argv[5]) : 0, 1);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		perror("send");
 		return 1;

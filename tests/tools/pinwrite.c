@@ -2,7 +2,7 @@
 /*
  * pinwrite: writes pins into the map in one batch through the daemon's own
  * map writer and policy, and prints each outcome; for the kernel-semantics
- * test. Usage: pinwrite [-t table] [-m map] [-T ms] INNER GW POOL ...
+ * test. Usage: pinwrite [-t table] [-m map] [-T ms] [ZONE:]INNER GW POOL ...
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,13 +15,16 @@
 #include "helper.h"
 #include "nftmap.h"
 #include "pin.h"
+#include "zone.h"
 
 int main(int argc, char **argv)
 {
 	const char *table = "natt_pin", *map = "pins";
 	struct helper h = { 0 };
 	uint64_t timeout = 3600000;
-	char a[3][INET_ADDRSTRLEN];
+	char a[3][ZONE_HOST_STRLEN], err[128];
+	in_addr_t inner;
+	uint16_t zone;
 	int c, i, ret;
 
 	while ((c = getopt(argc, argv, "t:m:T:")) != -1) {
@@ -42,7 +45,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc < 3 || argc % 3) {
-		fprintf(stderr, "usage: pinwrite [-t table] [-m map] [-T ms] INNER GW POOL ...\n");
+		fprintf(stderr, "usage: pinwrite [-t table] [-m map] [-T ms] [ZONE:]INNER GW POOL ...\n");
 		return 2;
 	}
 	if (helper_init(&h, argc / 3) < 0)
@@ -54,14 +57,20 @@ int main(int argc, char **argv)
 	}
 	h.timeout_ms = timeout;
 	h.map_name = map;
-	for (i = 0; i < argc; i += 3)
-		pin_init(&h.pins[h.npins++], inet_addr(argv[i]),
+	for (i = 0; i < argc; i += 3) {
+		if (zone_host_parse(argv[i], &zone, &inner, err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "pinwrite: %s\n", err);
+			return 2;
+		}
+		pin_init(&h.pins[h.npins++], zone, inner,
 			 inet_addr(argv[i + 1]), inet_addr(argv[i + 2]));
+	}
 	helper_commit_pins(&h);
 	for (i = 0; i < (int)h.npins; i++) {
 		struct pin *p = &h.pins[i];
 
-		inet_ntop(AF_INET, &p->inner, a[0], sizeof(a[0]));
+		zone_host_str(p->zone, p->inner, a[0]);
 		inet_ntop(AF_INET, &p->gateway, a[1], sizeof(a[1]));
 		inet_ntop(AF_INET, &p->pool, a[2], sizeof(a[2]));
 		printf("%s %s %s %s%s%s\n", a[0], a[1], a[2],

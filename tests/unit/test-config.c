@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "zone.h"
 
 static enum config_result parse(struct nfqh_config *c, char *err, int argc,
 				char **argv)
@@ -162,6 +163,51 @@ static void test_explain(void)
 	CHECK(strstr(err, "unexpected argument `x'") != NULL);
 }
 
+/* --explain ZONE:INNER; plain INNER is zone 0 */
+static void test_explain_zone(void)
+{
+	char *zoned[] = { "nfq-helper", "--explain", "2:100.64.1.10", NULL };
+	char *max[] = { "nfq-helper", "--explain", "65535:100.64.1.10", NULL };
+	char *plain[] = { "nfq-helper", "--explain", "100.64.1.10", NULL };
+	const char *bad[] = { "65536:100.64.1.10", ":100.64.1.10", "x:100.64.1.10",
+			      "-1:100.64.1.10", "2:", "2:100.64.1", "2:3:100.64.1.10",
+			      " 2:100.64.1.10", "000002:100.64.1.10" };
+	char *argv[] = { "nfq-helper", "--explain", NULL, NULL };
+	struct nfqh_config c;
+	char err[256];
+	size_t i;
+
+	CHECK(parse(&c, err, 3, zoned) == CONFIG_RUN);
+	CHECK(c.explain_zone == 2 && c.explain_inner == inet_addr("100.64.1.10"));
+	CHECK(parse(&c, err, 3, max) == CONFIG_RUN && c.explain_zone == 65535);
+	CHECK(parse(&c, err, 3, plain) == CONFIG_RUN && c.explain_zone == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[2] = (char *)bad[i];
+		err[0] = 0;
+		CHECK(parse(&c, err, 3, argv) == CONFIG_ERROR);
+		CHECK(strstr(err, "zone") || strstr(err, "address"));
+	}
+	argv[2] = "x:100.64.1.10";
+	CHECK(parse(&c, err, 3, argv) == CONFIG_ERROR);
+	CHECK(strstr(err, "invalid zone `x'") != NULL);
+	argv[2] = "2:100.64.1";
+	CHECK(parse(&c, err, 3, argv) == CONFIG_ERROR);
+	CHECK(strstr(err, "invalid inner address `100.64.1'") != NULL);
+}
+
+/* A subscriber in log lines: zone 0 as before zones existed. */
+static void test_host_str(void)
+{
+	char buf[ZONE_HOST_STRLEN];
+
+	CHECK(!strcmp(zone_host_str(0, inet_addr("100.64.1.10"), buf),
+		      "100.64.1.10"));
+	CHECK(!strcmp(zone_host_str(3, inet_addr("100.64.1.10"), buf),
+		      "zone 3 100.64.1.10"));
+	CHECK(!strcmp(zone_host_str(65535, inet_addr("255.255.255.255"), buf),
+		      "zone 65535 255.255.255.255"));
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -171,5 +217,7 @@ int main(void)
 	RUN(test_limits);
 	RUN(test_duration);
 	RUN(test_explain);
+	RUN(test_explain_zone);
+	RUN(test_host_str);
 	return CHECK_DONE();
 }

@@ -19,6 +19,7 @@
 #include "ct.h"
 #include "helper.h"
 #include "data/ct-vectors.h"
+#include "data/ct-zone-vectors.h"
 
 #define ATTRS_OFF (sizeof(struct nlmsghdr) + sizeof(struct nfgenmsg))
 
@@ -157,7 +158,7 @@ static void test_get_request(void)
 	const struct nlattr *req, *a, *kernel = NULL;
 	int rem = attrs_len;
 
-	nlh = ct_build_get(buf, &t, 9);
+	nlh = ct_build_get(buf, &t, 0, 9);
 
 	CHECK(nlh->nlmsg_type ==
 	      (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET));
@@ -178,8 +179,76 @@ static void test_get_request(void)
 		      mnl_attr_get_payload_len(kernel)));
 }
 
+static void decode_msg(const uint8_t *msg, size_t len, struct ct_entry *e)
+{
+	const struct nlmsghdr *nlh = (const void *)msg;
+
+	CHECK(nlh->nlmsg_len == len);
+	CHECK(ct_decode(msg + ATTRS_OFF, len - ATTRS_OFF, e) == 0);
+	CHECK(e->orig.src == inet_addr("100.64.1.7") && e->orig.sport == 41000);
+	CHECK(e->reply.dst == inet_addr("198.51.100.1"));
+	CHECK(e->status & IPS_SEEN_REPLY);
+}
+
+/* The kernel's bytes: CTA_ZONE for a zone of both directions, zone 0 when
+ * absent; CTA_TUPLE_ZONE inside the one tuple a directional zone covers. */
+static void test_zone(void)
+{
+	struct ct_entry e;
+
+	CHECK(ct_decode(attrs, attrs_len, &e) == 0);
+	CHECK(e.zone == 0 && e.zone_dir == CT_ZONE_BOTH);
+	CHECK(ct_zone_in(&e, CT_ZONE_ORIG) == 0);
+
+	decode_msg(ct_zone3_msg, sizeof(ct_zone3_msg), &e);
+	CHECK(e.zone == 3 && e.zone_dir == CT_ZONE_BOTH);
+	CHECK(e.reply.dport == 41274);
+	CHECK(ct_zone_in(&e, CT_ZONE_ORIG) == 3);
+	CHECK(ct_zone_in(&e, CT_ZONE_REPLY) == 3);
+
+	decode_msg(ct_origzone5_msg, sizeof(ct_origzone5_msg), &e);
+	CHECK(e.zone == 5 && e.zone_dir == CT_ZONE_ORIG);
+	CHECK(e.reply.dport == 41275);
+	CHECK(ct_zone_in(&e, CT_ZONE_ORIG) == 5);
+	CHECK(ct_zone_in(&e, CT_ZONE_REPLY) == 0);
+}
+
+/* A GET in a zone carries CTA_ZONE (be16) after the tuple; zone 0 none. */
+static void test_get_zone(void)
+{
+	struct ct_tuple t = { .src = inet_addr("203.0.113.2"),
+			      .dst = inet_addr("198.51.100.1"),
+			      .sport = 500, .dport = 41274,
+			      .proto = IPPROTO_UDP };
+	const struct nlattr *a, *zone = NULL;
+	const struct nlmsghdr *nlh;
+	char buf[CT_REQ_SIZE];
+	unsigned n = 0;
+
+	nlh = ct_build_get(buf, &t, 0x0102, 5);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		n++;
+		if (mnl_attr_get_type(a) == CTA_ZONE)
+			zone = a;
+	}
+	CHECK(n == 2 && zone != NULL);
+	if (zone) {
+		CHECK(mnl_attr_get_payload_len(zone) == 2);
+		CHECK(!memcmp(mnl_attr_get_payload(zone), "\x01\x02", 2));
+	}
+	nlh = ct_build_get(buf, &t, 0, 6);
+	n = 0;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		n++;
+		CHECK(mnl_attr_get_type(a) != CTA_ZONE);
+	}
+	CHECK(n == 1);
+}
+
 int main(void)
 {
+	RUN(test_zone);
+	RUN(test_get_zone);
 	RUN(test_ctnetlink_answer);
 	RUN(test_broken);
 	RUN(test_nfqa_ct);

@@ -27,12 +27,46 @@
 
 #define POOL inet_addr("198.51.100.1")
 
+/*
+ * A key as nft stores `ct zone . ip saddr . ip daddr' (read with nft
+ * --debug=netlink: zone 258 is the word 0x00000102, 100.64.1.10 0x0a014064):
+ * the zone a u16 in host order, then two bytes of zero, then the addresses
+ * in network order.
+ */
+static bool key_is(const void *k, const struct pin *p)
+{
+	const uint8_t *b = k;
+	uint16_t zone;
+
+	memcpy(&zone, b, 2);
+	return zone == p->zone && b[2] == 0 && b[3] == 0 &&
+	       !memcmp(b + 4, &p->inner, 4) && !memcmp(b + 8, &p->gateway, 4);
+}
+
+/* nftmap_key() against the bytes nft itself wrote for zone 258. */
+static void test_key_bytes(void)
+{
+	/* nft --debug=netlink, x86-64: element 00000102 0a014064 057100cb */
+	const uint32_t nft[3] = { 0x00000102, 0x0a014064, 0x057100cb };
+	uint32_t key[NFTMAP_KEY_WORDS];
+	in_addr_t inner, gw;
+	uint16_t zone;
+
+	nftmap_key(key, 258, inet_addr("100.64.1.10"), inet_addr("203.0.113.5"));
+	CHECK(!memcmp(key, nft, sizeof(key)));
+	nftmap_key_parse(nft, &zone, &inner, &gw);
+	CHECK(zone == 258 && inner == inet_addr("100.64.1.10") &&
+	      gw == inet_addr("203.0.113.5"));
+	nftmap_key(key, 0, inet_addr("100.64.1.10"), inet_addr("203.0.113.5"));
+	CHECK(key[0] == 0);
+}
+
 static void make_pins(struct pin *pins, struct pin **pp, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		pin_init(&pins[i], htonl(0x64400100 + i), inet_addr("203.0.113.2"),
+		pin_init(&pins[i], 0, htonl(0x64400100 + i), inet_addr("203.0.113.2"),
 			 POOL);
 		pp[i] = &pins[i];
 	}
@@ -46,9 +80,9 @@ static void test_batch(void)
 	const struct nlmsghdr *nlh;
 	int len, i = 0;
 
-	pin_init(&pins[0], inet_addr("100.64.1.1"), inet_addr("203.0.113.2"),
+	pin_init(&pins[0], 0, inet_addr("100.64.1.1"), inet_addr("203.0.113.2"),
 		 inet_addr("198.51.100.1"));
-	pin_init(&pins[1], inet_addr("100.64.1.2"), inet_addr("203.0.113.9"),
+	pin_init(&pins[1], 258, inet_addr("100.64.1.2"), inet_addr("203.0.113.9"),
 		 inet_addr("198.51.100.4"));
 
 	CHECK(nftmap_build(buf, 100, "natt_pin", "pins", NULL, pp, 2, 60000, 7) == 0);
@@ -92,8 +126,7 @@ static void test_batch(void)
 		if (e) {
 			key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 			data = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
-			CHECK(klen == 8 && key[0] == pins[i - 1].inner &&
-			      key[1] == pins[i - 1].gateway);
+			CHECK(klen == 12 && key_is(key, &pins[i - 1]));
 			CHECK(dlen == 4 && data[0] == pins[i - 1].pool);
 			CHECK(nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT) ==
 			      60000);
@@ -211,10 +244,8 @@ static void check_key_elem(const struct nlattr *elem, const struct pin *p)
 		switch (mnl_attr_get_type(a)) {
 		case NFTA_SET_ELEM_KEY:
 			v = mnl_attr_get_payload(a);
-			key = mnl_attr_get_payload_len(v) == 8 &&
-			      !memcmp(mnl_attr_get_payload(v), &p->inner, 4) &&
-			      !memcmp((char *)mnl_attr_get_payload(v) + 4,
-				      &p->gateway, 4);
+			key = mnl_attr_get_payload_len(v) == 12 &&
+			      key_is(mnl_attr_get_payload(v), p);
 			break;
 		case NFTA_SET_ELEM_DATA:
 			data = true;
@@ -492,12 +523,12 @@ static void test_lost_answers(void)
  * fails (EEXIST for a present key, ENFILE past cap), as the kernel does.
  */
 struct fake_map {
-	uint32_t key[16][2];
+	uint32_t key[16][3];
 	in_addr_t pool[16];
 	size_t n, cap;
 };
 
-static void elem_of(const struct nlmsghdr *nlh, uint32_t key[2],
+static void elem_of(const struct nlmsghdr *nlh, uint32_t key[3],
 		    in_addr_t *pool)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -510,17 +541,17 @@ static void elem_of(const struct nlmsghdr *nlh, uint32_t key[2],
 	it = nftnl_set_elems_iter_create(s);
 	e = nftnl_set_elems_iter_next(it);
 	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	memcpy(key, k, 8);
+	memcpy(key, k, 12);
 	v = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
 	*pool = v ? *v : 0;
 	nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 }
 
-static in_addr_t fake_find(const struct fake_map *fm, const uint32_t key[2])
+static in_addr_t fake_find(const struct fake_map *fm, const uint32_t key[3])
 {
 	for (size_t i = 0; i < fm->n; i++)
-		if (!memcmp(fm->key[i], key, 8))
+		if (!memcmp(fm->key[i], key, 12))
 			return fm->pool[i];
 	return 0;
 }
@@ -539,7 +570,7 @@ static void fake_batch(int fd, struct fake_map *fm, const struct nlmsghdr *nlh,
 {
 	struct fake_map next = *fm;
 	bool failed = false;
-	uint32_t key[2];
+	uint32_t key[3];
 	in_addr_t pool;
 	int err;
 
@@ -551,7 +582,7 @@ static void fake_batch(int fd, struct fake_map *fm, const struct nlmsghdr *nlh,
 		      next.n == next.cap  ? -ENFILE :
 					    0;
 		if (!err) {
-			memcpy(next.key[next.n], key, 8);
+			memcpy(next.key[next.n], key, 12);
 			next.pool[next.n++] = pool;
 		}
 		failed |= err != 0;
@@ -567,7 +598,7 @@ static void fake_kernel_map(int fd, size_t cap)
 	static char in[65536], out[4096];
 	struct fake_map fm = { .cap = cap };
 	const struct nlmsghdr *req = (void *)in;
-	uint32_t key[2];
+	uint32_t key[3];
 	in_addr_t pool;
 	size_t off;
 	ssize_t n;
@@ -591,7 +622,7 @@ static void fake_kernel_map(int fd, size_t cap)
 
 static void add_pin(struct helper *h, const char *inner, const char *pool)
 {
-	pin_init(&h->pins[h->npins++], inet_addr(inner),
+	pin_init(&h->pins[h->npins++], 0, inet_addr(inner),
 		 inet_addr("203.0.113.2"), inet_addr(pool));
 }
 
@@ -665,7 +696,7 @@ static void test_check(void)
 {
 	struct nftmap_info good = {
 		.flags = NFT_SET_MAP | NFT_SET_TIMEOUT,
-		.key_type = 7 << 6 | 7, .key_len = 8,
+		.key_type = 4 << 12 | 7 << 6 | 7, .key_len = 12,
 		.data_type = 7, .data_len = 4,
 	};
 	struct nftmap_info bad;
@@ -681,6 +712,12 @@ static void test_check(void)
 	bad.key_type = 7;
 	bad.key_len = 4;
 	CHECK(strstr(nftmap_check(&bad), "key"));
+	/* today's table before zones: told how to migrate it */
+	bad = good;
+	bad.key_type = 7 << 6 | 7;
+	bad.key_len = 8;
+	CHECK(strstr(nftmap_check(&bad), "natt-pin-load"));
+	CHECK(strstr(nftmap_check(&bad), "zone 0"));
 	bad = good;
 	bad.data_type = 13;	/* inet_service */
 	bad.data_len = 2;
@@ -689,6 +726,7 @@ static void test_check(void)
 
 int main(void)
 {
+	RUN(test_key_bytes);
 	RUN(test_batch);
 	RUN(test_long_names);
 	RUN(test_collect_whole_batch_refused);

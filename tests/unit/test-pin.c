@@ -13,7 +13,7 @@ static struct pin make(void)
 {
 	struct pin p;
 
-	pin_init(&p, inet_addr("100.64.1.1"), inet_addr("203.0.113.2"),
+	pin_init(&p, 0, inet_addr("100.64.1.1"), inet_addr("203.0.113.2"),
 		 POOL_A);
 	return p;
 }
@@ -126,6 +126,22 @@ static void test_repeats_in_a_batch(void)
 	CHECK(pins[2].state == PIN_ADDED && pins[1].state == PIN_CONFLICT);
 }
 
+/* the same inner host and gateway in two zones: two keys, no repeat */
+static void test_zones_apart(void)
+{
+	struct pin pins[3] = { make(), make(), make() };
+
+	pins[1].zone = 2;
+	pins[1].pool = POOL_B;
+	pins[2].zone = 2;
+	pin_mark_repeats(pins, 3);
+	CHECK(pins[0].state == PIN_UNKNOWN && pins[1].state == PIN_UNKNOWN);
+	CHECK(pins[2].state == PIN_CONFLICT);	/* zone 2's, other address */
+	CHECK(pin_find(pins, 3, &pins[1]) == 1);
+	pins[2].pool = POOL_A;
+	CHECK(pin_find(pins, 1, &pins[2]) == 1);	/* zone 0's is not it */
+}
+
 static void test_backoff(void)
 {
 	struct pin_backoff b = { 0 };
@@ -157,6 +173,7 @@ int main(void)
 	RUN(test_map_full_and_errors);
 	RUN(test_find);
 	RUN(test_repeats_in_a_batch);
+	RUN(test_zones_apart);
 	RUN(test_backoff);
 	return CHECK_DONE();
 }

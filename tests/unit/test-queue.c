@@ -130,11 +130,44 @@ static void test_packet_mark(void)
 	CHECK(pkt.mark == 0);	/* a mark of 0 is not sent */
 }
 
+/*
+ * The answer's zone in its priority (natt-pin.nft's queue rules): NFQA_PRIORITY,
+ * a be32 the kernel sends when not 0, after the mark.
+ */
+static void test_packet_priority(void)
+{
+	char buf[512];
+	struct nfqnl_msg_packet_hdr ph = { .packet_id = htonl(43) };
+	struct queue_pkt pkt;
+	struct nlmsghdr *nlh;
+	uint16_t two = 7;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put_u32(nlh, NFQA_MARK, htonl(0x00100000));
+	mnl_attr_put_u32(nlh, NFQA_PRIORITY, htonl(3));
+	CHECK(queue_parse(nlh, &pkt, 1));
+	CHECK(pkt.id == 43 && pkt.priority == 3 && pkt.mark == 0x00100000);
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	CHECK(queue_parse(nlh, &pkt, 1));
+	CHECK(pkt.priority == 0);	/* absent: zone 0 */
+
+	/* of the wrong size: ignored, zone 0 */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_PRIORITY, sizeof(two), &two);
+	CHECK(queue_parse(nlh, &pkt, 1));
+	CHECK(pkt.priority == 0);
+}
+
 int main(void)
 {
 	RUN(test_runs);
 	RUN(test_one_run);
 	RUN(test_buffer_full);
 	RUN(test_packet_mark);
+	RUN(test_packet_priority);
 	return CHECK_DONE();
 }
