@@ -44,6 +44,10 @@ ip -n "$cgn" route del 100.64.1.0/24 via 100.64.0.2
 ip -n "$cgn" route del 100.64.16.0/20 via 100.64.0.2
 zone_link "$cgn" c0 1 100.64.0.2
 add_tenant tb 2
+# the checks read a phase's flows from conntrack at its end: they must
+# outlive it however slow the machine (unanswered UDP lasts 30 s)
+ip netns exec "$cgn" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600 \
+	net.netfilter.nf_conntrack_udp_timeout_stream=600 || fail "conntrack's UDP timeouts"
 strict_gateway
 ip netns exec "$gw" "$IKEPEER" gateway >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
