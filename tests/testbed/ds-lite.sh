@@ -95,6 +95,9 @@ for ((h = 1; h <= HOMES; h++)); do
 	zone_link "$cgn" "sw$h" "$h"
 done
 ip -n "$gw" addr add $PROTECTED/32 dev lo
+# the check reads the flows of a phase from conntrack at its end
+ip netns exec "$cgn" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600 \
+	net.netfilter.nf_conntrack_udp_timeout_stream=600 || fail "conntrack's UDP timeouts"
 
 # the responder: every home's hosts, a virtual IP each from 100.126.0.0/24
 conn() {	# conn NAME VERSION AGGRESSIVE LOCAL_ADDRS REMOTE_ADDRS LOCAL_ID REMOTE_ID TS...
