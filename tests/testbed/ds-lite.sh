@@ -213,10 +213,14 @@ mark=$(wc -l <"$WORK/gw/charon.log")
 bring_up with
 with=$(ups with)
 pins_list | sort -n >"$WORK/pins"
-# the address the responder saw each tunnel come from, by its identity hH-N
-tail -n +"$mark" "$WORK/gw/charon.log" |
-	grep -o 'established between [0-9.]*\[gateway\]\.\.\.[0-9.]*\[h[0-9]*-[0-9]*\]' |
-	sed 's/.*\.\.\.\([0-9.]*\)\[h\([0-9]*\)-\([0-9]*\)\]/\2 \3 \1/' | sort -u >"$WORK/seen"
+# the address the responder has each tunnel at, by its identity hH-N: its
+# newest established IKE_SA (swanctl asks charon; its log file may lag)
+swanctl_in "$WORK/gw" --list-sas >"$WORK/gw-sas" 2>&1
+awk '/^[^ ].*: #[0-9]+, / { est = ($3 == "ESTABLISHED,"); n = substr($2, 2) + 0 }
+     est && $1 == "remote" && match($2, /^.h[0-9]+-[0-9]+.$/) {
+	id = substr($2, 3, length($2) - 3); split(id, hn, "-"); a = $4; sub(/\[.*/, "", a)
+	if (n > newest[id]) { newest[id] = n; at[id] = hn[1] " " hn[2] " " a } }
+     END { for (id in at) print at[id] }' "$WORK/gw-sas" | sort >"$WORK/seen"
 own=$(awk -v g="$(vip 0)" 'NR == FNR { if ($3 == g) p[$1 " " $2] = $4; next }
 	{ k = $1 " 100.64.1." $2 } (k in p) && p[k] == $3 { n++ } END { print n + 0 }' "$WORK/pins" "$WORK/seen")
 pinned_zones=$(awk -v g="$(vip 0)" '$3 == g && $1 > 0 { print $1 }' "$WORK/pins" | sort -u | wc -l)
