@@ -39,6 +39,7 @@ struct checker {
 	uint32_t portid;
 	uint32_t seq;
 	int failed;
+	bool zone_priority;	/* the loaded rules put the zone there */
 	char probe[32];	/* the timeout-update probe's scratch table */
 	char rbuf[NL_RECV_SIZE];
 };
@@ -340,6 +341,7 @@ static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 		say(c, "FAIL", "queue rules: cannot read them: %s", strerror(-ret));
 		return;
 	}
+	c->zone_priority = q->zone_priority > 0;
 	check_refresh(c, cfg, q->refresh);
 	check_shape(c, q);
 	check_learn(c, cfg, q->learn_mark);
@@ -385,9 +387,13 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 	queue_close(q);
 	if (ct_attached)
 		say(c, "ok", "conntrack in queued packets: yes (no lookups needed)");
-	else
+	else if (c->zone_priority)
 		say(c, "info", "conntrack in queued packets: no (CONFIG_NETFILTER_NETLINK_GLUE_CT): "
 		    "one ctnetlink lookup per IKE answer instead, in the conntrack zone the ruleset puts in the answer's priority (NFQA_PRIORITY, Linux 5.18 on; before it, zone 0 only)");
+	else
+		say(c, "warn", "conntrack in queued packets: no (CONFIG_NETFILTER_NETLINK_GLUE_CT): "
+		    "one ctnetlink lookup per IKE answer instead, and the rules put no zone in the answer's priority (this nft refuses `meta priority set ct reply zone'?): "
+		    "only answers in conntrack zone 0 in the reply direction are found (docs/zones.md)");
 }
 
 static void check_ctnetlink(struct checker *c)

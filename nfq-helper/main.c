@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 		       remedy(-ret));
 	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
 		 ", pin timeout %" PRIu64 "s); batch %u",
-		 cfg.queue_num, h.ct ? "ctnetlink lookups in the answer's zone, which natt-pin.nft puts in its priority (kernel attaches none to queued packets)" :
+		 cfg.queue_num, h.ct ? "ctnetlink lookups, in the answer's zone where natt-pin.nft puts it in its priority (kernel attaches none to queued packets)" :
 				       "queued packets",
 		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
 	helper_set_learn(&h, watch_learn_mark(watch));

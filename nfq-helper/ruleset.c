@@ -38,6 +38,10 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	if (!strcmp(name, "queue") &&
 	    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == r->num)
 		r->native++;
+	if (!strcmp(name, "meta") &&
+	    nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_PRIORITY)
+		r->zone_priority++;
 	if (!strcmp(name, "target") &&
 	    !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "NFQUEUE")) {
 		info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);

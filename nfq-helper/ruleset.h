@@ -27,6 +27,8 @@ struct ruleset_rules {
 	unsigned xt_jumps;	/* jumps from mangle PREROUTING to NATT_PIN */
 	unsigned refresh;	/* rules that send a pinned answer to its refresh */
 	unsigned keys;		/* look-ups in the companion set of keys */
+	unsigned zone_priority;	/* rules setting the skb priority (the
+				 * answer's zone, for the look-up) */
 	uint32_t learn_mark;	/* the learn rule's mark bit, 0 if none */
 };
 

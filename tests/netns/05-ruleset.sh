@@ -24,6 +24,13 @@ nftx list map ip natt_pin pins | grep -q "100.64.1.1 . 203.0.113.2 .*: 198.51.10
 	fail "reload lost the pin"
 [ "$(nftx list table ip cgnat)" = "$before" ] || fail "reload touched table ip cgnat"
 [ "$(nftx list chain ip natt_pin pin | grep -c snat)" = 1 ] || fail "reload doubled the pin rule"
+# the answer's zone in its priority, where this nft takes it (1.0, not 1.1)
+want=0
+printf 'table ip p { chain c { meta priority set ct reply zone; }; }\n' | nftx -c -f - 2>/dev/null && want=1
+for c in ike500 ike4500; do
+	[ "$(nftx list chain ip natt_pin $c | grep -c 'meta priority set ct reply zone')" = $want ] ||
+		fail "chain $c: the zone in the priority: not $want rule: $(nftx list chain ip natt_pin $c)"
+done
 
 if [ "$mode" != native ]; then
 	# natt-pin.nft marks what it would queue; iptables queues what carries
@@ -56,10 +63,10 @@ while read -r line; do
 	grep -qF "$m meta mark set meta mark or \$NATT_PIN_MARK # xt-queue" "$RULES/natt-pin.nft" ||
 		fail "no fallback twin of: $line"
 	# what is queued carries its reply zone, for the look-up without GLUE_CT
-	r=${m% meta priority set ct reply zone}
-	[ "$r" != "$m" ] || fail "a queue rule without the zone in the priority: $line"
-	grep -qF "#shape:map $r ct zone . ct original ip saddr . ip saddr @pins jump refresh" "$RULES/natt-pin.nft" &&
-		grep -qF "$r ct zone . ct original ip saddr . ip saddr @pinned jump refresh # shape:keys" "$RULES/natt-pin.nft" ||
+	grep -qF "#zone-priority $m meta priority set ct reply zone" "$RULES/natt-pin.nft" ||
+		fail "no rule putting the zone in the priority before: $line"
+	grep -qF "#shape:map $m ct zone . ct original ip saddr . ip saddr @pins jump refresh" "$RULES/natt-pin.nft" &&
+		grep -qF "$m ct zone . ct original ip saddr . ip saddr @pinned jump refresh # shape:keys" "$RULES/natt-pin.nft" ||
 		fail "no refresh rule of each shape before: $line"
 done <<<"$native"
 [ "$(grep -c '# xt-queue$' "$RULES/natt-pin.nft")" = 2 ] || fail "fallback rules other than the two twins"

@@ -143,4 +143,8 @@ busywait 5000 grep -q "rebuild: " "$WORK/helper2.log" || fail "no rebuild: $(cat
 [ "$(pool_of 1 $GW_ADDR) $(pool_of 2 $GW_ADDR)" = "$p1 $p2" ] ||
 	fail "the rebuild restored '$(pool_of 1 $GW_ADDR)' '$(pool_of 2 $GW_ADDR)', not $p1 $p2"
 echo "rebuild: zone 1 $INNER -> $p1 and zone 2 $INNER -> $p2 restored"
+# --check: conntrack comes with the packet, or the look-up gets the zone
+out=$(ip netns exec "$nat" "$HELPER" --check 2>&1)
+grep -qE "(ok|info) +conntrack in queued packets: (yes|no .* in the conntrack zone the ruleset puts in the answer's priority)" <<<"$out" ||
+	fail "--check on conntrack and zones: $(grep 'conntrack in' <<<"$out")"
 echo "PASS: 77-zones"
