@@ -234,7 +234,18 @@ echo "with the helper: $with of $total tunnels up at once; $npins pins in $pinne
 	"the responder followed a new address $moved times"
 cat "$WORK/with"
 result "$SOFTWIRE softwires; without: $without/$total up; with: $with/$total up, $npins pins in $pinned_zones zones, $own/$total from their home's pin"
-[ "$with" = "$total" ] || fail "with the helper $((total - with)) tunnels down: $(grep down "$WORK/with")"
+if [ "$with" != "$total" ]; then
+	# what the client and the responder said of each tunnel that is down
+	grep down "$WORK/with" | while read -r h c _; do
+		echo "home $h, host .$c: swanctl --initiate said:"
+		tail -5 "$WORK/with-init-$h-$c" | sed 's/^/    /'
+		echo "  its charon, the last IKE lines:"
+		grep -E "c$c\[|IKE\]|NET\]" "$WORK/home$h/charon.log" | tail -15 | sed 's/^/    /'
+		echo "  the responder, of h$h-$c:"
+		grep "h$h-$c" "$WORK/gw/charon.log" | tail -5 | sed 's/^/    /'
+	done
+	fail "with the helper $((total - with)) tunnels down: $(grep down "$WORK/with")"
+fi
 [ "$npins" = "$total" ] && [ "$pinned_zones" = "$HOMES" ] ||
 	fail "pins: $npins in $pinned_zones zones, not $total in $HOMES: $(cat "$WORK/pins")"
 [ "$own" = "$total" ] || fail "$((total - own)) tunnels not from their home's pin: $(cat "$WORK/seen")"
