@@ -44,7 +44,7 @@ SRCS := $(wildcard nfq-helper/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/nfq-helper/main.o,$(OBJS))
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
-TOOLS := $(addprefix $(BUILD)/tools/,ikepeer fieldpeer ctget pinwrite sdlisten craftpeer)
+TOOLS := $(addprefix $(BUILD)/tools/,ikepeer fieldpeer ctget pinwrite sdlisten craftpeer softwire)
 
 all: $(BUILD)/nfq-helper $(TOOLS)
 

@@ -78,7 +78,8 @@ swanctl {
 charon {
 	load = $CHARON_PLUGINS
 	# retransmit fast: the testbed waits for events, not for timers
-	retransmit_timeout = 0.5
+	# (CHARON_RETRANSMIT: a scenario with many peers at once under TCG)
+	retransmit_timeout = ${CHARON_RETRANSMIT:-0.5}
 	retransmit_tries = 2
 	# the field report's client speaks aggressive mode with a PSK
 	i_dont_care_about_security_and_use_aggressive_mode_psk = yes

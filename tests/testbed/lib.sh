@@ -181,3 +181,102 @@ ladder() {
 	/0x[0-9a-f]+:/ { for (i = 2; i <= NF; i++) { b[nb++] = substr($i, 1, 2); if (length($i) == 4) b[nb++] = substr($i, 3, 2) } }
 	END { flush() }'
 }
+
+# ---- Tenants: overlapping subscriber addresses kept apart by conntrack zones
+# The operator's recipe, as the kernel's own selftest of zones and NAT
+# (tools/testing/selftests/net/netfilter/nft_nat_zones.sh) and VyOS's VRFs
+# (table inet vrf_zones) have it:
+#  - raw prerouting (before conntrack): `ct original zone set iifname map`,
+#    a directional zone. Only the original tuple, where the tenants'
+#    addresses overlap, carries the zone. The reply tuple (pool address and
+#    port) stays in zone 0: the NAT keeps it unique across zones (it checks
+#    a new reply tuple in the zone of the reply direction), and the replies,
+#    which arrive on the pool's side with no zone set, find their entry
+#    there. A zone on both directions would hide the entry from them.
+#  - after conntrack, after natt_pin's unmark chain (mangle + 1): a new
+#    flow's ct mark is its link's zone; a reply's packet mark is its flow's
+#    ct mark, and `ip rule fwmark ZONE/0xff` routes it, de-NATed to the
+#    overlapping inner address, back to its own link (table 100 + ZONE).
+#    Zone 0 (no entry here) keeps the main table.
+#  - no reverse-path filter on those links: the main table knows none of
+#    the tenants' addresses.
+declare -A ZONE_OF
+
+# zones_ruleset: table ip zones for the links of ZONE_OF (link : zone)
+zones_ruleset() {
+	local l map=
+	for l in "${!ZONE_OF[@]}"; do
+		map="$map${map:+, }\"$l\" : ${ZONE_OF[$l]}"
+	done
+	cat <<NFT
+table ip zones
+delete table ip zones
+table ip zones {
+	chain by_link {
+		type filter hook prerouting priority raw; policy accept;
+		ct original zone set iifname map { $map }
+	}
+	chain back_to_link {
+		type filter hook prerouting priority mangle + 5; policy accept;
+		ct state new ct mark set iifname map { $map }
+		ct direction reply ct mark != 0 meta mark set ct mark
+	}
+}
+NFT
+}
+
+# zone_link NS IF ZONE [VIA]: NS's interface IF leads to zone ZONE's
+# subscribers (100.64.1.0/24 and 100.64.16.0/20), behind VIA or on IF itself
+# (a tunnel); (re)loads table ip zones in NS
+zone_link() {
+	local ns=$1 ifname=$2 z=$3 via=${4:-} net
+	ZONE_OF[$ifname]=$z
+	for net in 100.64.1.0/24 100.64.16.0/20; do
+		ip -n "$ns" route replace "$net" ${via:+via "$via"} dev "$ifname" table $((100 + z)) ||
+			fail "route to zone $z"
+	done
+	ip -n "$ns" rule del fwmark "$z/0xff" table $((100 + z)) 2>/dev/null
+	ip -n "$ns" rule add fwmark "$z/0xff" table $((100 + z)) pref $((100 + z)) || fail "rule for zone $z"
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$ifname.rp_filter=0"
+	zones_ruleset | ip netns exec "$ns" nft -f - || fail "zones ruleset"
+}
+
+# add_tenant VAR ZONE: another subscriber network, namespace VAR, with the
+# same addresses as sub (every one of 100.64.1.0/24 and 100.64.16.0/20), on a
+# link of its own into the CGNAT (VAR's s0 100.64.0.4*ZONE+2/30, cgn's tZONE),
+# in conntrack zone ZONE
+add_tenant() {
+	local var=$1 z=$2 ns
+	setup_ns "$var"
+	ns=${!var}
+	ip link add s0 netns "$ns" type veth peer name "t$z" netns "$cgn" || fail "veth of $var"
+	ip -n "$ns" addr add "100.64.0.$((4 * z + 2))/30" dev s0
+	ip -n "$cgn" addr add "100.64.0.$((4 * z + 1))/30" dev "t$z"
+	ip -n "$ns" link set s0 up
+	ip -n "$cgn" link set "t$z" up
+	ip -n "$ns" route add local 100.64.1.0/24 dev lo
+	ip -n "$ns" route add local 100.64.16.0/20 dev lo
+	ip -n "$ns" route add default via "100.64.0.$((4 * z + 1))"
+	zone_link "$cgn" "t$z" "$z" "100.64.0.$((4 * z + 2))"
+}
+
+# pins_list [NS]: the map's pins, one a line: "ZONE INNER GATEWAY POOL"
+# (ZONE 0 where the map's key has none)
+pins_list() {
+	ip netns exec "${1:-$cgn}" nft list map ip natt_pin pins |
+		grep -oE '([0-9]+ \. )?[0-9]+\.[0-9.]+ \. [0-9]+\.[0-9.]+ [^,}:]*: [0-9.]+' |
+		awk '{ if ($2 == ".") { if ($1 ~ /\./) print 0, $1, $3, $NF; else print $1, $3, $5, $NF } }'
+}
+
+# ct_zones: reads conntrack -L's lines, prints "ZONE INNER POOL" for each:
+# its zone (zone-orig=N for a directional zone, zone=N, none: 0), its
+# original source and its reply destination
+ct_zones() {
+	awk '{ z = 0; s = ""; d = ""; nd = 0
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^zone(-orig)?=/) z = substr($i, index($i, "=") + 1)
+			else if ($i ~ /^src=/ && s == "") s = substr($i, 5)
+			else if ($i ~ /^dst=/ && ++nd == 2) d = substr($i, 5)
+		}
+		print z, s, d }'
+}

@@ -8,10 +8,15 @@
 # right after and after the restore, the exchanges that started in the gap
 # and how many of them ended split (their NAT-T flow left from another pool
 # address). No exchange fails, and none floats outside the gaps.
+# Two address spaces under the load: sub's subscribers (zone 0) and a
+# tenant's with the same inner addresses in conntrack zone 2 (lib.sh,
+# add_tenant). The operator's file carries its zone rules (table ip zones)
+# too, as it must: `flush ruleset` takes them with everything else.
 source "$(dirname "$0")/lib.sh"
 BATCH=20	# exchanges per client run; runs go on until the rounds are done
 PACE=0.05	# s between a client's runs: a steady load, not as fast as it goes
 LOOPS=4		# clients at once: one waiting on a held answer stalls only itself
+TLOOPS=2	# of them, the tenant's too: the same addresses as loops 0..TLOOPS-1
 BALANCE=inc	# without a pin, the NAT-T flow always gets another address
 SLACK=64	# gateway log lines around a gap: exchanges under way at its edges
 PROBE=20	# exchanges started right after the reload, from 100.64.1.0/24
@@ -19,6 +24,9 @@ PROBE=20	# exchanges started right after the reload, from 100.64.1.0/24
 setup_testbed
 # the load's subscribers: room for every run until the rounds are done
 load_range
+add_tenant tb 2
+ip -n "$tb" route add local 100.80.0.0/12 dev lo
+ip -n "$cgn" route add 100.80.0.0/12 via 100.64.0.10 dev t2 table 102
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
@@ -36,24 +44,29 @@ operator_conf() {
 		sed '/^include /d' "$RULES/nftables.conf.example"
 	fi
 	cgnat_ruleset
+	zones_ruleset
 }
 
 # the load: LOOPS clients, each running one after the other from BATCH new
 # inner hosts of its /14 of 100.80.0.0/12, PACE apart, until told to stop
 # (at most 2000 runs: the loop is bounded)
-load_loop() {
+load_loop() {	# load_loop L NS NAME
 	local l=$1 b=0 a
 	while [ ! -e "$WORK/stop" ] && [ $b -lt 2000 ]; do
 		a=$((l * 262144 + 1 + b * BATCH))
-		ip netns exec "$sub" "$IKEPEER" client -g "$(vip 0)" \
-			-f "$(load_addr $a)" -n $BATCH -t 200 >>"$WORK/load.$l"
+		ip netns exec "$2" "$IKEPEER" client -g "$(vip 0)" \
+			-f "$(load_addr $a)" -n $BATCH -t 200 >>"$WORK/load.$3"
 		b=$((b + 1))
 		sleep $PACE
 	done
 }
 loads=()
 for ((l = 0; l < LOOPS; l++)); do
-	load_loop $l &
+	load_loop $l "$sub" $l &
+	loads+=($!)
+done
+for ((l = 0; l < TLOOPS; l++)); do
+	load_loop $l "$tb" "zone2-$l" &
 	loads+=($!)
 done
 
@@ -116,6 +129,9 @@ busywait 10000 sh -c "[ \$(cat '$WORK'/load.probe-* | grep -c '^attempt') -ge $(
 	fail "the exchanges started in the gaps did not end"
 EACH=$(cat "$WORK"/load.* | grep -c '^attempt')
 ok=$(cat "$WORK"/load.* | grep -c ' ok ')
+each2=$(cat "$WORK"/load.zone2-* | grep -c '^attempt')
+ok2=$(cat "$WORK"/load.zone2-* | grep -c ' ok ')
+zone_pins=$(pins_list | awk '{ n[$1]++ } END { for (z in n) printf "%szone %s: %d", (k++ ? ", " : ""), z, n[z] }')
 # answers the helper held at a flush: the kernel drops every queued packet
 # of the namespace when a hook is unregistered; the client sends again
 resent=$(cat "$WORK"/load.* | grep -vc 'retransmits 0$')
@@ -136,8 +152,10 @@ while read -r name s e ms n0 n1 n2 off; do
 	echo "$name: $started exchanges started in the gap, $split of them ended split ($near floated within $SLACK log lines of it)"
 	summary="$summary${summary:+; }$name: fix off $off ms, pins again in $ms ms, pins $n0>$n1>$n2, $started in gap, $split split"
 done <"$WORK/gaps"
-echo "load: $ok of $EACH exchanges completed; $floated_all floated in all, $floated_near of them at the gaps; $resent needed a retransmission"
-result "$summary; $ok/$EACH completed, $resent resent"
-[ "$ok" = "$EACH" ] || fail "$((EACH - ok)) exchanges failed"
+echo "load: $ok of $EACH exchanges completed ($ok2 of $each2 in zone 2); $floated_all floated in all, $floated_near of them at the gaps;" \
+	"$resent needed a retransmission; pins at the end: $zone_pins"
+result "$summary; $ok/$EACH completed ($ok2/$each2 zone 2's), $resent resent"
+[ "$ok" = "$EACH" ] || fail "$((EACH - ok)) exchanges failed ($((each2 - ok2)) of zone 2)"
+[ "$each2" -gt 0 ] || fail "the tenant's load made no exchange"
 [ "$floated_all" = "$floated_near" ] || fail "$((floated_all - floated_near)) exchanges floated outside the gaps"
 echo "PASS: operator-flush-ruleset"
