@@ -71,4 +71,4 @@ echo "host rate 1/s, burst 3: $made pins of 6 responders in $secs s, $limited an
 	fail "host rate not kept: $made pins in $secs s, ${limited:-0} limited"
 [ "$made" = 6 ] || grep -q 'inner host 100.64.1.8 makes new pins faster than 1/s' "$LOG" ||
 	fail "no rate warning"
-echo "PASS: 70-caps"
+echo "PASS: 71-caps"

@@ -88,4 +88,4 @@ done
 # an answered NAT-T flow is never deleted: the lenient gateway's are all there
 answered=$(ip netns exec "$nat" conntrack -L -p udp -d $GW_ADDR --dport 4500 2>/dev/null | grep -vc UNREPLIED)
 [ "$answered" = $TUNNELS ] || fail "$answered of $TUNNELS answered NAT-T flows left in conntrack"
-echo "PASS: 70-rebuild-heal: $heals of $SPLIT split subscribers healed, $TUNNELS tunnels' pins rebuilt"
+echo "PASS: 72-rebuild-heal: $heals of $SPLIT split subscribers healed, $TUNNELS tunnels' pins rebuilt"
