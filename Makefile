@@ -100,6 +100,10 @@ fuzz: $(FUZZ_TARGETS)
 fuzz-replay: $(FUZZ_TARGETS)
 	$(Q)tests/fuzz/run replay $(FUZZ_TARGETS)
 
+# the shell scripts against shellcheck at warning level
+lint:
+	$(Q)tests/lint
+
 # unit tests, and the man pages against --help: no root, no network
 check: $(TESTS) $(BUILD)/nfq-helper
 	$(Q)NFQ_HELPER=$(BUILD)/nfq-helper tests/unit/run $(TESTS) tests/unit/man-options
@@ -165,7 +169,7 @@ test-service:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check test test-fresh test-kernels check-netns demo testbed bench \
+.PHONY: FORCE all unit-tests check lint test test-fresh test-kernels check-netns demo testbed bench \
 	fuzz fuzz-replay install deb clean
 .SECONDARY:
 

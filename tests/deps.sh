@@ -22,7 +22,7 @@ esac
 pkgs="make gcc libc6-dev pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev
 nftables iptables iproute2 conntrack procps util-linux
 strongswan-charon strongswan-swanctl libcharon-extra-plugins tcpdump iputils-ping
-build-essential dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox
+build-essential dpkg-dev debhelper fakeroot lintian mandoc man-db systemd gnuplot-nox shellcheck
 clang $release_pkgs
 keepalived conntrackd"
 missing=

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # run-all's sections, shared with tests/selftest/run which checks them.
 # Needs bash, `set -o pipefail` and $log, the file the summary counts.
 

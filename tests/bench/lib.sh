@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # The benchmarks' topology: subscribers (every address of 100.80.0.0/12) ->
 # NAT (pool of four, per connection) -> gateways (every address of
 # 203.0.113.128/25, answered by ikeload). Needs ../netns/lib.sh.

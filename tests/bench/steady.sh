@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # The steady state (sourced by tests/bench/run, after lib.sh): a population of
 # live tunnels, each an inner host . gateway with a pin and a NAT flow on
 # 4500, sending DPD; on top, new tunnels at stepped rates, each a whole
@@ -183,8 +184,8 @@ steady_mode() {
 		echo "$line" >>"$OUT/steady.csv"
 		if [ $((good * 2)) -gt "$SREPS" ]; then
 			bad=0
-			a=$(cut -d, -f4 <<<"$line")
-			[ "$a" -gt "$scap" ] && scap=$a
+			reached=$(cut -d, -f4 <<<"$line")
+			[ "$reached" -gt "$scap" ] && scap=$reached
 		else
 			bad=$((bad + 1))
 			[ $bad -ge 2 ] && break

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # The ruleset: loads by kernel support, reloads without losing pins or
 # touching the operator's tables, queues the same answers natively and in
 # the fallback, and the fallback removes cleanly.

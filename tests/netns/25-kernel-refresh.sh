@@ -122,7 +122,7 @@ last_stat() {	# last_stat NAME: the number after NAME in the last counters
 flush_pins "$nat"
 ip netns exec "$nat" conntrack -F 2>/dev/null
 refreshes=$(counter natt_pin refreshes) p0=$(helper_packets) t0=$(last_stat transactions) l0=$(last_stat learns)
-for i in $(seq 40); do exchange; done
+for _ in $(seq 40); do exchange; done
 p1=$(helper_packets)
 line=$(grep 'stats: batches' "$WORK/helper.log" | tail -1)
 echo "40 exchanges of one subscriber: $line"

@@ -13,7 +13,7 @@ setup_topology
 load_pin_ruleset "$nat" || fail "natt-pin.nft"
 ip netns exec "$gw" "$IKEPEER" gateway -F -a "$GW_ADDR" >"$WORK/flooder.log" 2>&1 &
 FLOOD_PID=$!
-PIDS+=($FLOOD_PID)
+PIDS+=("$FLOOD_PID")
 busywait 5000 grep -qs '^ready' "$WORK/flooder.log" || fail "flooder"
 count_answers "$nat" "$GW_ADDR" || fail "counting table"
 count() { answers "$nat" "$1"; }
@@ -50,7 +50,7 @@ flood() {
 	# the next flood's flooder
 	ip netns exec "$gw" "$IKEPEER" gateway -F -a "$GW_ADDR" >"$WORK/flooder.log" 2>&1 &
 	FLOOD_PID=$!
-	PIDS+=($FLOOD_PID)
+	PIDS+=("$FLOOD_PID")
 	busywait 5000 grep -qs '^ready' "$WORK/flooder.log" || fail "flooder"
 }
 

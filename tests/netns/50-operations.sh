@@ -50,7 +50,7 @@ NOTIFY_SOCKET=$WORK/notify ip netns exec "$nat" setpriv --reuid=65534 --regid=65
 	--clear-groups --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
 	--bounding-set=-all,+net_admin "$HELPER" -M "$WORK/run/metrics.prom" >"$WORK/helper.log" 2>&1 &
 HELPER_PID=$!
-PIDS+=($HELPER_PID)
+PIDS+=("$HELPER_PID")
 busywait 3000 grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 sent: $(cat "$WORK/helper.log")"
 grep -q "queue 0 bound" "$WORK/helper.log" || fail "READY=1 before the queue was bound"
 chk

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # Spoofing: the pin's key is the inner address the NAT saw, so a subscriber
 # can make pins for another's address unless the NAT drops spoofed sources.
 # A subscriber on s0 sends IKE from the address of a victim behind another

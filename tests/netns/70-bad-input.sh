@@ -183,7 +183,7 @@ moved() {	# moved D DELTA: D is what DELTA asks for
 
 printf '%-24s %-5s %-58s %6s %-8s %s\n' row port counter delta arrives result >"$WORK/table"
 rows=0 failed=0
-while read -r row craft port counter delta arrives what; do
+while read -r row craft port counter delta arrives _; do
 	[ -n "$row" ] || continue
 	rows=$((rows + 1))
 	next_src

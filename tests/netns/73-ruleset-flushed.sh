@@ -44,7 +44,7 @@ helper() {	# helper LOG ARGS...: the helper as the service runs it
 		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
 		--bounding-set=-all,+net_admin "$WORK/nfq-helper" "$@" >"$log" 2>&1 &
 	HELPER_PID=$!
-	PIDS+=($HELPER_PID)
+	PIDS+=("$HELPER_PID")
 	busywait 5000 grep -q "bound" "$log" || fail "nfq-helper did not start: $(cat "$log")"
 }
 metrics() {	# metrics LINE...: the metrics file, fresh, holds each line
@@ -192,7 +192,7 @@ helper "$WORK/helper.log" --ruleset "$WORK/natt-pin.nft" --loader "$WORK/natt-pi
 	-M "$WORK/run/metrics.prom"
 kill -STOP "$HELPER_PID"
 ip netns exec "$nat" nft add chain ip natt_pin noise
-for k in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	for i in $(seq 1 3000); do echo "add rule ip natt_pin noise counter"; done |
 		ip netns exec "$nat" nft -f - || fail "noise"
 	ip netns exec "$nat" nft flush chain ip natt_pin noise

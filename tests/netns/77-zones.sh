@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # Address spaces on one NAT: subscriber links, each its own conntrack zone
 # (raw prerouting by input interface) and the same inner address 100.64.1.10
 # behind each. Zones 1 and 2 cover the original direction only: their answers

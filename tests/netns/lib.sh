@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # Shared by the network-namespace tests: namespaces with the testbed's prefix,
 # clean-up on every exit, waiting on events, the ruleset by kernel support.
 # Addresses: 100.64.0.0/10 subscribers, 198.51.100.0/24 pool, 203.0.113.0/24

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # strongSwan peers for the testbed: one charon per namespace, each with its
 # own /run (private mount namespace), config, log and vici socket. ESP is
 # userspace's (kernel-libipsec, over TUN: the CI kernel has no ESP) or, with

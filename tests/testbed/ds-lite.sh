@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # DS-Lite (RFC 6333): the CGNAT is the AFTR. HOMES homes, each behind a B4
 # that sends the home's IPv4 unchanged over an IPv4-in-IPv6 softwire
 # (ip6tnl, mode ipip6) to the AFTR; every home has the same addresses
@@ -72,10 +73,10 @@ softwire_end() {
 	fi
 	ip -n "$1" link set "$2" up
 }
-declare -a B4 HOME_NS
+declare -a HOME_NS
 for ((h = 1; h <= HOMES; h++)); do
 	setup_ns b4 home
-	B4[h]=$b4 HOME_NS[h]=$home
+	HOME_NS[h]=$home
 	# the access network: an IPv6 link from the B4 to the AFTR
 	ip link add "a$h" netns "$cgn" type veth peer name wan netns "$b4" || fail "veth a$h"
 	ip -n "$cgn" addr add "2001:db8:$h::1/64" dev "a$h" nodad

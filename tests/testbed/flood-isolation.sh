@@ -40,7 +40,7 @@ phase() {
 	ip netns exec "$cgn" nft reset counter ip natt_pin flood_passed >/dev/null
 	ip netns exec "$gw" "$IKEPEER" gateway -F -a "$FLOODER" >"$WORK/flooder.log" 2>&1 &
 	FLOOD_PID=$!
-	PIDS+=($FLOOD_PID)
+	PIDS+=("$FLOOD_PID")
 	busywait 5000 grep -qs '^ready' "$WORK/flooder.log" || fail "flooder"
 	# the flood: one IKE message from the subscriber, answered without end
 	start=$(date +%s)

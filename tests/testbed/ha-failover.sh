@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # An HA pair of CGNAT nodes, A and B, running the shipped examples of
 # packaging/ha/ (keepalived VRRP moves the subscribers' gateway address, the
 # pool and the default route; conntrackd FTFW syncs conntrack; the notify

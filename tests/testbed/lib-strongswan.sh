@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # Real IKE peers: a strongSwan initiator per subscriber address and a
 # strongSwan responder behind the load balancer (PSK; ESP in userspace with
 # kernel-libipsec, or with ESP=kernel the kernel's own, where it has ESP:

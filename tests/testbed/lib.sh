@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: its names are set and used by the scripts that source it
 # The testbed's topology, after the field report:
 #
 #   sub (subscribers: every address of 100.64.1.0/24 and 100.64.16.0/20)
@@ -121,7 +122,7 @@ capture() {
 	ip netns exec "$gw" tcpdump -i g0 --immediate-mode -U -w "$WORK/$1.pcap" \
 		'udp or tcp port 2012' 2>"$WORK/$1.tcpdump" &
 	CAPTURE_PID=$!
-	PIDS+=($CAPTURE_PID)
+	PIDS+=("$CAPTURE_PID")
 	busywait 5000 grep -q listening "$WORK/$1.tcpdump" || fail "tcpdump did not start"
 }
 

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # Under a steady load of IKE exchanges, the operator applies a firewall file
 # shaped like Debian's stock /etc/nftables.conf: `flush ruleset`, then its
 # own tables, the CGNAT among them. Once without natt-pin.nft included, once

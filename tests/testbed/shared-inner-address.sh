@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # Two IKE clients behind one inner address (a home router doing its own NAT,
 # 100.64.200.2 and .3 behind 100.64.1.50), towards one strict gateway.
 #  - one after the other (the second starts once the first's pin exists):

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # Subscribers split before the helper runs (the field report, with a strict
 # gateway and no helper: their NAT-T flow left from another address and gets
 # no answer; the clients retransmit every 2 s), then the helper starts: its

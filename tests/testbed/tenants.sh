@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # setup_ns (lib.sh) names each namespace's variable
 # Two tenants on one CGNAT (business VRFs, wholesale partners): each on a
 # subscriber-side link of its own, each in a conntrack zone of its own, both
 # with the same inner addresses 100.64.1.10-29, both balanced per connection
