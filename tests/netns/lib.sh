@@ -5,6 +5,9 @@
 # Addresses: 100.64.0.0/10 subscribers, 198.51.100.0/24 pool, 203.0.113.0/24
 # the Internet side; they exist only inside these namespaces.
 
+# every test that sources this (the testbed's lib.sh does too): a name
+# never set is an error, not an empty string
+set -u
 NS_PREFIX=nfqh-
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}

@@ -37,6 +37,7 @@ echo "broken answers from a gateway: $(npins) pins; helper: ike rejected $reject
 [ "$(npins)" = 0 ] || fail "a pin was learnt from garbage"
 [ $((rejected + notike)) -ge 100 ] || fail "the helper did not see the garbage: $c"
 # each kind of garbage, counted under its own reason (20 subscribers each)
+by=''
 for reason in bad_version bad_exchange bad_length zero_initiator_spi zero_responder_spi; do
 	n=$(sed -n "s/^nfq_helper_ike_rejected_total{reason=\"$reason\"} //p" "$WORK/metrics.prom")
 	[ "${n:-0}" -ge 20 ] || fail "rejected for $reason: ${n:-none}"
