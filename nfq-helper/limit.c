@@ -113,13 +113,19 @@ static uint32_t new_entry(struct limit *l)
 	return ++l->used;
 }
 
+static bool of_host(const struct limit_entry *e, uint16_t zone,
+		    in_addr_t inner)
+{
+	return e->zone == zone && e->inner == inner;
+}
+
 static uint32_t *find(const struct limit *l, uint16_t zone, in_addr_t inner,
 		      in_addr_t gateway)
 {
 	uint32_t *p = &l->heads[slot_of(l, zone, inner, l->bits)];
 
 	for (; *p; p = &entry(l, *p)->next)
-		if (entry(l, *p)->zone == zone && entry(l, *p)->inner == inner &&
+		if (of_host(entry(l, *p), zone, inner) &&
 		    entry(l, *p)->gateway == gateway)
 			return p;
 	return NULL;
@@ -210,7 +216,7 @@ size_t limit_host_pins(const struct limit *l, uint16_t zone, in_addr_t inner,
 	size_t n = 0;
 
 	for (; i && n < max; i = entry(l, i)->next)
-		if (entry(l, i)->zone == zone && entry(l, i)->inner == inner &&
+		if (of_host(entry(l, i), zone, inner) &&
 		    entry(l, i)->expires_s != PENDING)
 			gateways[n++] = entry(l, i)->gateway;
 	return n;
@@ -252,7 +258,7 @@ static enum limit_verdict admit(struct limit *l, uint16_t zone,
 	for (; i; i = entry(l, i)->next) {
 		const struct limit_entry *e = entry(l, i);
 
-		if (e->inner != inner || e->zone != zone)
+		if (!of_host(e, zone, inner))
 			continue;
 		if (e->gateway == gateway)
 			return LIMIT_KNOWN;

@@ -253,7 +253,9 @@ bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 	if (!whole)
 		return true;
 	pkt->ct = attr[NFQA_CT];
-	pkt->priority = priority_of(nlh);
+	/* only a look-up needs it: none where the entry came along */
+	if (!pkt->ct)
+		pkt->priority = priority_of(nlh);
 	/* present when the mark is not 0 */
 	if (attr[NFQA_MARK] &&
 	    mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) == 0)
