@@ -10,6 +10,7 @@
 #include "explain.h"
 #include "ikeflow.h"
 #include "nftmap.h"
+#include "util.h"
 #include "zone.h"
 
 #define MAX_ITEMS 4096	/* flows or pins of one subscriber, at most */
@@ -25,11 +26,6 @@ struct seen {
 	in_addr_t gateways[MAX_ITEMS];
 	size_t ngateways;
 };
-
-static const char *ntoa(in_addr_t a, char *buf)
-{
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
 
 static bool wanted(const struct seen *s, uint16_t zone, in_addr_t inner,
 		   in_addr_t gw)
@@ -115,14 +111,14 @@ static enum ikeflow_verdict explain_gateway(const struct seen *s, in_addr_t gw,
 	const in_addr_t *pin = NULL;
 	size_t i, n = 0;
 
-	printf("gateway %s\n", ntoa(gw, a[0]));
+	printf("gateway %s\n", util_addr_str(gw, a[0]));
 	for (i = 0; i < s->nflows; i++) {
 		if (s->flows[i].gateway != gw)
 			continue;
 		f[n++] = s->flows[i];
 		printf("  flow  udp %-4u from %s:%u via %-15s %s\n",
-		       s->flows[i].port, ntoa(s->inner, a[1]), s->sports[i],
-		       ntoa(s->flows[i].pool, a[2]),
+		       s->flows[i].port, util_addr_str(s->inner, a[1]), s->sports[i],
+		       util_addr_str(s->flows[i].pool, a[2]),
 		       s->flows[i].answered ? "answered" : "no answer");
 	}
 	for (i = 0; i < s->npins; i++) {
@@ -130,7 +126,7 @@ static enum ikeflow_verdict explain_gateway(const struct seen *s, in_addr_t gw,
 			continue;
 		pin = &s->pins[i].pool;
 		printf("  pin   via %-15s %" PRIu64 " s left\n",
-		       ntoa(*pin, a[3]), s->pins[i].expires_ms / 1000);
+		       util_addr_str(*pin, a[3]), s->pins[i].expires_ms / 1000);
 	}
 	if (!n)
 		printf("  no IKE or NAT-T flow in conntrack\n");
@@ -214,7 +210,7 @@ int explain_run(const struct nfqh_config *cfg)
 		}
 	}
 	if (worst_gw)
-		printf("%s -> %s: ", a[0], ntoa(worst_gw, a[1]));
+		printf("%s -> %s: ", a[0], util_addr_str(worst_gw, a[1]));
 	else
 		printf("%s: ", a[0]);
 	printf("%s", ikeflow_verdict_str(worst));
@@ -222,7 +218,7 @@ int explain_run(const struct nfqh_config *cfg)
 		printf(" (%s %s)", worst == IKEFLOW_CONSISTENT ? "pinned to" :
 			      worst == IKEFLOW_SPLIT ? "should leave via" :
 			      "IKE answered via",
-		       ntoa(worst_pool, a[2]));
+		       util_addr_str(worst_pool, a[2]));
 	printf("\n");
 	free(s);
 	return exit_status(worst);

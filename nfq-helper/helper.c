@@ -20,6 +20,7 @@
 #include "pin.h"
 #include "queue.h"
 #include "zone.h"
+#include "util.h"
 
 /* helper_tick() reads the kernel's refusals this often */
 #define HELPER_TICK_MS 1000
@@ -32,19 +33,6 @@
 #define HELPER_BUSY_PPS 10000
 #define HELPER_COALESCE_US 100
 #define HELPER_PAUSE_US 10000
-
-struct addrs {
-	char inner[ZONE_HOST_STRLEN];	/* zone . inner host */
-	char gateway[INET_ADDRSTRLEN];
-	char pool[INET_ADDRSTRLEN];
-};
-
-static void format_addrs(const struct pin *p, struct addrs *a)
-{
-	zone_host_str(p->zone, p->inner, a->inner);
-	inet_ntop(AF_INET, &p->gateway, a->gateway, sizeof(a->gateway));
-	inet_ntop(AF_INET, &p->pool, a->pool, sizeof(a->pool));
-}
 
 int helper_init(struct helper *h, size_t batch_max)
 {
@@ -247,14 +235,6 @@ static void collect_pins(struct helper *h)
 	}
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One round trip of look-ups for the pins not yet known; no transaction. */
 static void look_up_pins(struct helper *h)
 {
@@ -360,7 +340,7 @@ static void admit_creates(struct helper *h, bool rates)
 
 static void commit_pins(struct helper *h, bool live)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	bool full = false;
 	size_t i, round;
 
@@ -420,7 +400,7 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 
 void helper_tick(struct helper *h)
 {
-	uint64_t now = now_ms(), n;
+	uint64_t now = util_now_ms(), n;
 
 	if (!h->learn_mark || now < h->next_tick_ms)
 		return;
@@ -541,9 +521,9 @@ static void verify_learns(struct helper *h)
 static void report_pin(struct helper *h, const struct job *job)
 {
 	const struct pin *p = &h->pins[job->pin];
-	struct addrs a;
+	struct pin_text a;
 
-	format_addrs(p, &a);
+	util_pin_text(&a, p->zone, p->inner, p->gateway, p->pool);
 	switch (p->state) {
 	case PIN_ADDED:
 		h->stats.pins_added++;
@@ -593,7 +573,7 @@ static void accept_all(struct helper *h)
 	int ret;
 
 	ret = queue_accept_held(h->queue);
-	now = queue_now_us();
+	now = util_now_us();
 	h->stats.verdict_msgs = queue_verdict_messages(h->queue);
 	if (ret < 0) {
 		/* held until the main loop's retry gets through */
@@ -610,7 +590,7 @@ static void accept_all(struct helper *h)
 void helper_coalesce(struct helper *h)
 {
 	struct timespec wait = { 0, HELPER_COALESCE_US * 1000 };
-	uint64_t now = queue_now_us(), gap = now - h->last_woke_us;
+	uint64_t now = util_now_us(), gap = now - h->last_woke_us;
 
 	/* answers a second: those of the last wakeup over the time since;
 	 * a pause of HELPER_PAUSE_US ends a busy spell at once */

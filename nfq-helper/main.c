@@ -27,6 +27,7 @@
 #include "stats.h"
 #include "status.h"
 #include "watch.h"
+#include "util.h"
 
 /* a batch's pins go into one commit (the rebuild's too) */
 _Static_assert(CONFIG_BATCH_MAX <= NFTMAP_COMMIT_MAX, "a batch must fit one commit");
@@ -46,14 +47,6 @@ static void on_signal(int sig)
 		reload_req = 1;
 	else
 		quit = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
 static const char *remedy(int err)
@@ -266,7 +259,7 @@ struct schedule {
 
 static void schedule_init(struct schedule *s, const char *metrics)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	s->metrics = metrics ? now + CONFIG_METRICS_INTERVAL * 1000 : 0;
 	/* systemd's advice: half the interval (sd_watchdog_enabled(3)) */
@@ -290,7 +283,7 @@ static int timeout_to(uint64_t deadline, uint64_t now, int timeout)
 static int run_schedule(struct helper *h, struct schedule *s,
 			const char *metrics)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	int timeout = -1;
 
 	if (s->metrics && now >= s->metrics) {

@@ -10,14 +10,15 @@
 
 #include "nftmap.h"
 #include "status.h"
+#include "util.h"
 
 static void print_pin(const struct nftmap_elem *e, void *data)
 {
 	char a[3][INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &e->inner, a[0], sizeof(a[0]));
-	inet_ntop(AF_INET, &e->gateway, a[1], sizeof(a[1]));
-	inet_ntop(AF_INET, &e->pool, a[2], sizeof(a[2]));
+	util_addr_str(e->inner, a[0]);
+	util_addr_str(e->gateway, a[1]);
+	util_addr_str(e->pool, a[2]);
 	printf("%5u  %-15s  %-15s  %-15s  %8" PRIu64 "\n", e->zone, a[0], a[1],
 	       a[2], e->expires_ms / 1000);
 	(*(uint64_t *)data)++;

@@ -29,6 +29,7 @@
 #include "nfqh.h"
 #include "ruleset.h"
 #include "watch.h"
+#include "util.h"
 
 /* newer than the headers of Debian 12 (Linux 6.3) */
 #define MSG_DESTROYTABLE 26
@@ -62,14 +63,6 @@ struct watch {
 	struct ratelimit rl_read;
 	char buf[NL_RECV_SIZE];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint16_t nft_type(int msg)
 {
@@ -285,7 +278,7 @@ static void report_loss(struct watch *w, const char *missing)
 	w->lost = true;
 	w->tries = 0;
 	w->loaded = false;
-	w->lost_at_ms = now_ms();
+	w->lost_at_ms = util_now_ms();
 	w->stats->ruleset_losses++;
 	log_errx("ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; "
 		 "likely cause: a firewall reload with `flush ruleset` (Debian's /etc/nftables.conf); "
@@ -316,7 +309,7 @@ static void still_missing(struct watch *w, const char *missing)
 
 static void report_back(struct watch *w)
 {
-	uint64_t gap = now_ms() - w->lost_at_ms;
+	uint64_t gap = util_now_ms() - w->lost_at_ms;
 
 	w->lost = false;
 	w->stats->ruleset_last_gap_ms = gap;
