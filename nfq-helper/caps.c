@@ -11,8 +11,8 @@
 #include "caps.h"
 #include "helper.h"
 #include "nftmap.h"
-#include "zone.h"
 #include "util.h"
+#include "zone.h"
 
 /* a repeat of a new pin's answer comes within this of the first's write */
 #define CAPS_REPEAT_MS 3000

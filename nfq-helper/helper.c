@@ -19,8 +19,8 @@
 #include "packet.h"
 #include "pin.h"
 #include "queue.h"
-#include "zone.h"
 #include "util.h"
+#include "zone.h"
 
 /* helper_tick() reads the kernel's refusals this often */
 #define HELPER_TICK_MS 1000

@@ -26,8 +26,8 @@
 #include "rebuild.h"
 #include "stats.h"
 #include "status.h"
-#include "watch.h"
 #include "util.h"
+#include "watch.h"
 
 /* a batch's pins go into one commit (the rebuild's too) */
 _Static_assert(CONFIG_BATCH_MAX <= NFTMAP_COMMIT_MAX, "a batch must fit one commit");

@@ -14,8 +14,8 @@
 #include "pin.h"
 #include "queue.h"
 #include "rebuild.h"
-#include "zone.h"
 #include "util.h"
+#include "zone.h"
 
 /* queued packets handled between two slices of the dump, at most */
 #define SERVE_MAX 4096

@@ -11,14 +11,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include <libmnl/libmnl.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -27,9 +25,10 @@
 #include "log.h"
 #include "netlink.h"
 #include "nfqh.h"
+#include "priv.h"
 #include "ruleset.h"
-#include "watch.h"
 #include "util.h"
+#include "watch.h"
 
 /* newer than the headers of Debian 12 (Linux 6.3) */
 #define MSG_DESTROYTABLE 26
@@ -199,26 +198,6 @@ static const char *what_missing(const struct watch *w, const char *missing,
 	return buf;
 }
 
-/* The daemon keeps only CAP_NET_ADMIN; the loader (nft, iptables) needs it. */
-static void pass_net_admin(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, d))
-		return;
-	if (!(d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
-	      CAP_TO_MASK(CAP_NET_ADMIN)))
-		return;
-	d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable |=
-		CAP_TO_MASK(CAP_NET_ADMIN);
-	if (syscall(SYS_capset, &hdr, d) == 0)
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0,
-		      0);
-}
-
 static int start_loader(struct watch *w)
 {
 	const struct nfqh_config *c = w->cfg;
@@ -233,7 +212,8 @@ static int start_loader(struct watch *w)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		pass_net_admin();
+		/* the daemon keeps only CAP_NET_ADMIN; the loader needs it */
+		priv_pass_net_admin();
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		close_range(3, ~0U, 0);
 		execl(c->loader, c->loader, c->ruleset, (char *)NULL);
