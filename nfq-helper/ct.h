@@ -71,6 +71,15 @@ int ct_dump_step(struct ct_sock *cs,
 		 void (*cb)(const struct ct_entry *e, void *data), void *data);
 
 /*
+ * The whole dump, step by step: each entry to cb; after each read,
+ * read_done (if set) with whether more is to come, which ends the dump
+ * early by returning false. 0 when complete or ended so, else -errno.
+ */
+int ct_dump(struct ct_sock *cs,
+	    void (*cb)(const struct ct_entry *e, void *data),
+	    bool (*read_done)(bool more, void *data), void *data);
+
+/*
  * Deletes the entry with e's original tuple in e's zone and, if e->id is
  * set, that id only (a newer flow with the same tuple is left alone).
  * -ENOENT if gone.

@@ -77,14 +77,7 @@ static int read_flows(struct seen *s)
 	ret = ct_open(&cs);
 	if (ret < 0)
 		return ret;
-	ret = ct_dump_start(cs);
-	while (ret >= 0) {
-		ret = ct_dump_step(cs, on_entry, s);
-		if (ret == -EINTR)
-			ret = 1;
-		if (ret <= 0)
-			break;
-	}
+	ret = ct_dump(cs, on_entry, NULL, s);
 	ct_close(cs);
 	return ret;
 }

@@ -35,6 +35,7 @@ struct rebuild {
 	size_t npins;
 	struct ct_entry *split;	/* unanswered NAT-T flows */
 	size_t nsplit, split_cap;
+	uint64_t read_start_us;	/* when the current read of the dump began */
 	int err;
 };
 
@@ -102,27 +103,30 @@ static void serve_queue(struct rebuild *rb)
 	rb->r->served += served;
 }
 
+/* After each read of the table: its time; the queue, while more comes. */
+static bool read_done(bool more, void *data)
+{
+	struct rebuild *rb = data;
+	uint64_t t = util_now_us() - rb->read_start_us;
+
+	rb->r->reads++;
+	rb->r->reads_over_1ms += t > 1000;
+	rb->r->reads_over_5ms += t > 5000;
+	if (t > rb->r->slice_max_us)
+		rb->r->slice_max_us = t;
+	if (!more || rb->err)
+		return false;
+	serve_queue(rb);
+	rb->read_start_us = util_now_us();
+	return true;
+}
+
 static int dump(struct rebuild *rb, struct ct_sock *cs)
 {
-	uint64_t t;
 	int ret;
 
-	ret = ct_dump_start(cs);
-	while (ret >= 0) {
-		t = util_now_us();
-		ret = ct_dump_step(cs, on_entry, rb);
-		t = util_now_us() - t;
-		rb->r->reads++;
-		rb->r->reads_over_1ms += t > 1000;
-		rb->r->reads_over_5ms += t > 5000;
-		if (t > rb->r->slice_max_us)
-			rb->r->slice_max_us = t;
-		if (ret == -EINTR)	/* the rest of the dump still comes */
-			ret = 1;
-		if (ret <= 0 || rb->err)
-			break;
-		serve_queue(rb);
-	}
+	rb->read_start_us = util_now_us();
+	ret = ct_dump(cs, on_entry, read_done, rb);
 	return rb->err ? rb->err : ret;
 }
 
