@@ -15,6 +15,7 @@
 
 #include "caps.h"
 #include "helper.h"
+#include "ikeflow.h"
 #include "nftmap.h"
 #include "packet.h"
 #include "pin.h"
@@ -206,8 +207,8 @@ static bool answers_inner_flow(const struct job *job)
 {
 	const struct ct_entry *e = &job->ct;
 
-	return (e->status & IPS_SRC_NAT) && e->reply.src == job->reply.src &&
-	       e->reply.dst == job->reply.dst && e->orig.src != e->reply.dst;
+	return ikeflow_src_nated(e) && e->reply.src == job->reply.src &&
+	       e->reply.dst == job->reply.dst;
 }
 
 static void collect_pins(struct helper *h)
