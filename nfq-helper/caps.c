@@ -10,6 +10,7 @@
 
 #include "caps.h"
 #include "helper.h"
+#include "msg.h"
 #include "nftmap.h"
 #include "util.h"
 #include "zone.h"
@@ -30,6 +31,7 @@ static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
 		      uint64_t now)
 {
 	int err[CHECK_MAX], ret;
+	char m[MSG_LEN];
 	size_t i;
 
 	ret = nftmap_get(h->map, e, n, err);
@@ -43,8 +45,9 @@ static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
 				     e[i].gateway);
 	}
 	if (ret < 0)
-		warn_limited(&h->caps.rl_error, "map %s: reading %zu pins: %s",
-			     h->map_name, n, strerror(-ret));
+		warn_limited(&h->caps.rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_CAPS_READ, h->map_name,
+					n, strerror(-ret)));
 	return ret;
 }
 

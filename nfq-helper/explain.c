@@ -9,6 +9,7 @@
 
 #include "explain.h"
 #include "ikeflow.h"
+#include "msg.h"
 #include "nftmap.h"
 #include "util.h"
 #include "zone.h"
@@ -162,6 +163,7 @@ int explain_run(const struct nfqh_config *cfg)
 	char a[3][ZONE_HOST_STRLEN];
 	enum ikeflow_verdict v, worst = IKEFLOW_NO_FLOWS;
 	in_addr_t pool, worst_pool = 0, worst_gw = cfg->explain_gateway;
+	char m[MSG_LEN];
 	struct seen *s;
 	size_t i;
 	int ret;
@@ -178,17 +180,16 @@ int explain_run(const struct nfqh_config *cfg)
 		add_gateway(s, s->gateway);
 	ret = read_flows(s);
 	if (ret < 0) {
-		fprintf(stderr, "nfq-helper: conntrack: %s%s\n", strerror(-ret),
-			ret == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		fprintf(stderr, "nfq-helper: %s\n",
+			msg_errno(m, sizeof(m), -ret, "conntrack"));
 		free(s);
 		return EXPLAIN_EXIT_ERROR;
 	}
 	ret = read_pins(s, cfg);
 	if (ret < 0) {
-		fprintf(stderr, "nfq-helper: map ip %s %s: %s%s\n", cfg->table,
-			cfg->map, strerror(-ret),
-			ret == -ENOENT ? " (the ruleset is not loaded: natt-pin-load; nothing can be pinned)" :
-			ret == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		fprintf(stderr, "nfq-helper: %s\n",
+			msg_errno(m, sizeof(m), -ret, "map ip %s %s",
+				  cfg->table, cfg->map));
 		free(s);
 		return EXPLAIN_EXIT_ERROR;
 	}

@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "helper.h"
 #include "ikeflow.h"
+#include "msg.h"
 #include "nftmap.h"
 #include "packet.h"
 #include "pin.h"
@@ -126,7 +127,7 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 {
 	unsigned long suppressed;
-	char line[512];
+	char line[MSG_LEN];
 	va_list ap;
 
 	if (!ratelimit_pass(rl, &suppressed))
@@ -166,6 +167,7 @@ static void on_packet(const struct queue_pkt *pkt, void *data)
 static void lookup_entries(struct helper *h)
 {
 	size_t i, n = 0;
+	char m[MSG_LEN];
 	int ret;
 
 	for (i = 0; i < h->njobs; i++)
@@ -178,8 +180,9 @@ static void lookup_entries(struct helper *h)
 	h->stats.ct_lookups += n;
 	ret = ct_lookup(h->ct, h->queries, n);
 	if (ret < 0)
-		warn_limited(&h->rl_error, "ct: lookup of %zu entries: %s", n,
-			     strerror(-ret));
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_CT_LOOKUP, n,
+					strerror(-ret)));
 	for (i = 0, n = 0; i < h->njobs; i++) {
 		struct job *job = &h->jobs[i];
 
@@ -380,6 +383,7 @@ void helper_read_kernel_counters(struct helper *h)
 
 void helper_set_learn(struct helper *h, uint32_t mark)
 {
+	char m[MSG_LEN];
 	uint64_t n;
 
 	if (h->learn_known && mark == h->learn_mark)
@@ -388,8 +392,8 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 	h->learn_mark = mark;
 	h->stats.learn_mark = mark;
 	if (!mark) {
-		log_warnx("pins: no learn rule for map %s (chain learn of natt-pin.nft): new pins are written in transactions, a round trip more before each new tunnel's first answer goes on (an older natt-pin.nft? load the shipped one with natt-pin-load)",
-			  h->map_name);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_NO_LEARN_RULE,
+					   h->map_name));
 		return;
 	}
 	log_info("pins: written by the kernel, for answers accepted with mark bit 0x%08" PRIx32
@@ -402,6 +406,7 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 void helper_tick(struct helper *h)
 {
 	uint64_t now = util_now_ms(), n;
+	char m[MSG_LEN];
 
 	if (!h->learn_mark || now < h->next_tick_ms)
 		return;
@@ -412,9 +417,10 @@ void helper_tick(struct helper *h)
 	/* a table made anew starts the counter again */
 	h->refusing = n > h->refused_seen;
 	if (h->refusing)
-		warn_limited(&h->rl_full,
-			     "pins: the kernel refused %" PRIu64 " new pins in the last second: map %s is full (%" PRIu32 " elements): raise its size in natt-pin.nft",
-			     n - h->refused_seen, h->map_name, h->map_size);
+		warn_limited(&h->rl_full, "%s",
+			     msg_format(m, sizeof(m), MSG_LEARN_REFUSED,
+					n - h->refused_seen, h->map_name,
+					h->map_size));
 	h->refused_seen = n;
 }
 
@@ -523,6 +529,7 @@ static void report_pin(struct helper *h, const struct job *job)
 {
 	const struct pin *p = &h->pins[job->pin];
 	struct pin_text a;
+	char m[MSG_LEN];
 
 	util_pin_text(&a, p->zone, p->inner, p->gateway, p->pool);
 	switch (p->state) {
@@ -551,17 +558,19 @@ static void report_pin(struct helper *h, const struct job *job)
 		break;
 	case PIN_MAP_FULL:
 		h->stats.map_full++;
-		warn_limited(&h->rl_full,
-			     "pin: %s -> %s via %s not stored: map %s is full (%" PRIu32 " elements): raise its size in natt-pin.nft",
-			     a.inner, a.gateway, a.pool, h->map_name, h->map_size);
+		warn_limited(&h->rl_full, "%s",
+			     msg_format(m, sizeof(m), MSG_PIN_MAP_FULL, a.inner,
+					a.gateway, a.pool, h->map_name,
+					h->map_size));
 		break;
 	default:
 		h->stats.map_errors++;
-		warn_limited(&h->rl_error,
-			     "pin: %s -> %s via %s not stored: map %s: %s%s",
-			     a.inner, a.gateway, a.pool, h->map_name,
-			     strerror(p->err),
-			     p->err == ENOENT ? " (the ruleset was removed? load it again: natt-pin-load)" : "");
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m),
+					p->err == ENOENT ? MSG_PIN_MAP_GONE :
+							   MSG_PIN_MAP_ERROR,
+					a.inner, a.gateway, a.pool, h->map_name,
+					strerror(p->err)));
 		break;
 	}
 }
@@ -569,6 +578,7 @@ static void report_pin(struct helper *h, const struct job *job)
 /* The hold ends here: each packet's time from its receipt to its verdict. */
 static void accept_all(struct helper *h)
 {
+	char m[MSG_LEN];
 	uint64_t now;
 	size_t i;
 	int ret;
@@ -579,7 +589,9 @@ static void accept_all(struct helper *h)
 	if (ret < 0) {
 		/* held until the main loop's retry gets through */
 		h->stats.verdict_errors++;
-		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_VERDICT,
+					strerror(-ret)));
 		return;
 	}
 	h->stats.verdicts += ret;

@@ -11,6 +11,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "ikeflow.h"
+#include "msg.h"
 #include "pin.h"
 #include "queue.h"
 #include "rebuild.h"
@@ -308,12 +309,14 @@ int rebuild_run(struct helper *h, struct rebuild_result *r)
 	struct rebuild rb = { .h = h, .r = r };
 	struct ct_sock *cs;
 	uint64_t start = util_now_us();
+	char m[MSG_LEN];
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	ret = ct_open(&cs);
 	if (ret < 0) {
-		log_warnx("rebuild: ctnetlink socket: %s", strerror(-ret));
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_REBUILD_SOCKET,
+					   strerror(-ret)));
 		return ret;
 	}
 	ret = dump(&rb, cs);
