@@ -58,11 +58,11 @@ static const struct msg msgs[MSG_COUNT] = {
 	[MSG_RULESET_READ] = { "ruleset: cannot read it: %s",
 		"it is read again at its next change; if this recurs, " CHECK_HINT },
 	[MSG_RULESET_LOST] = {
-		"ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with `flush ruleset` (Debian's /etc/nftables.conf)",
-		"include {ruleset} from /etc/nftables.conf (see nfq-helper(8)); reloading it now" },
+		"ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with `flush ruleset`, as Debian's /etc/nftables.conf does",
+		"include {ruleset} from /etc/nftables.conf, as nfq-helper(8) shows; reloading it now" },
 	[MSG_RULESET_LOST_NO_RESTORE] = {
-		"ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with `flush ruleset` (Debian's /etc/nftables.conf)",
-		"include {ruleset} from /etc/nftables.conf (see nfq-helper(8)); load it now: " LOAD },
+		"ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with `flush ruleset`, as Debian's /etc/nftables.conf does",
+		"include {ruleset} from /etc/nftables.conf, as nfq-helper(8) shows; load it now: " LOAD },
 	[MSG_RULESET_RECREATED] = {
 		"ruleset: map ip %s %s re-created in one transaction (a reload with `flush ruleset` that includes the ruleset?): its pins are gone",
 		"they are rebuilt from conntrack now; a reload without `flush ruleset` keeps them" },
@@ -75,7 +75,7 @@ static const struct msg msgs[MSG_COUNT] = {
 		"its message above says why: mend that and run it by hand; the fix stays off until the ruleset is loaded" },
 	[MSG_RESTORE_AGAIN] = {
 		"ruleset: %s still gone after the loader ran (flushed again meanwhile?)",
-		"if the firewall flushes it again and again, include {ruleset} from /etc/nftables.conf (see nfq-helper(8))" },
+		"if the firewall flushes it again and again, include {ruleset} from /etc/nftables.conf, as nfq-helper(8) shows" },
 	[MSG_RESTORE_STILL_GONE] = {
 		"ruleset: %s still gone after %d loader runs: does %s feed queue %u (-q)?",
 		"make it feed that queue, or give -q; the fix stays off until the ruleset is loaded" },
@@ -95,7 +95,7 @@ static const struct msg msgs[MSG_COUNT] = {
 		"load the ruleset first: " LOAD },
 	[MSG_CHECK_LOSSES] = {
 		"ruleset losses: %.0f while nfq-helper ran, %s (%s): a firewall reload with `flush ruleset`?",
-		"include {ruleset} from /etc/nftables.conf (see nfq-helper(8))" },
+		"include {ruleset} from /etc/nftables.conf, as nfq-helper(8) shows" },
 	[MSG_STATUS_REFRESHES] = {
 		"answers refreshed in the kernel: unknown (counter refreshes: %s)",
 		"reload the ruleset: " LOAD },
