@@ -7,6 +7,7 @@
 #ifndef NFQH_CT_H
 #define NFQH_CT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
