@@ -367,6 +367,7 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 	struct queue *q;
 	bool ct_attached;
 	uint16_t probe = cfg->queue_num == 65535 ? 65534 : 65535;
+	char t[MSG_LEN];
 	int ret;
 
 	ret = queue_open(&q, cfg->queue_num, &ct_attached);
@@ -377,7 +378,8 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 		say(c, "info", "queue %u: bound by another process (a running nfq-helper?)",
 		    cfg->queue_num);
 	} else {
-		say(c, "FAIL", "queue %u: %s", cfg->queue_num, strerror(-ret));
+		say(c, "FAIL", "%s", msg_format(t, sizeof(t), MSG_CHECK_QUEUE_OPEN,
+						cfg->queue_num, strerror(-ret)));
 		return;
 	}
 	/* conntrack attachment is a kernel feature: ask on a spare queue */

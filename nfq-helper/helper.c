@@ -552,9 +552,9 @@ static void report_pin(struct helper *h, const struct job *job)
 		break;
 	case PIN_CONFLICT:
 		h->stats.pin_conflicts++;
-		warn_limited(&h->rl_conflict,
-			     "pin: %s -> %s: kept the live pin to another pool address, this reply came via %s (two IKE clients behind one inner address?)",
-			     a.inner, a.gateway, a.pool);
+		warn_limited(&h->rl_conflict, "%s",
+			     msg_format(m, sizeof(m), MSG_PIN_CONFLICT, a.inner,
+					a.gateway, a.pool));
 		break;
 	case PIN_MAP_FULL:
 		h->stats.map_full++;
@@ -620,6 +620,7 @@ void helper_coalesce(struct helper *h)
 int helper_run(struct helper *h)
 {
 	bool overrun, learning;
+	char m[MSG_LEN];
 	size_t i;
 	int n;
 
@@ -629,11 +630,13 @@ int helper_run(struct helper *h)
 	h->last_batch = n > 0 ? n : 0;
 	if (overrun) {
 		h->stats.overruns++;
-		warn_limited(&h->rl_overrun,
-			     "queue: messages lost (ENOBUFS): the kernel let those packets pass unpinned");
+		warn_limited(&h->rl_overrun, "%s",
+			     msg_format(m, sizeof(m), MSG_QUEUE_OVERRUN));
 	}
 	if (n < 0) {
-		warn_limited(&h->rl_error, "queue: receive: %s", strerror(-n));
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_QUEUE_RECEIVE,
+					strerror(-n)));
 		return 0;
 	}
 	if (!n)

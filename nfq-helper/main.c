@@ -394,13 +394,14 @@ static void stop(struct helper *h, uint16_t num)
 /* Started as root outside systemd: CAP_NET_ADMIN is all the loop needs. */
 static void drop_privileges(void)
 {
+	char m[MSG_LEN];
 	bool bounding;
 	int ret;
 
 	ret = priv_drop(&bounding);
 	if (ret < 0)
-		fatalx("privileges: cannot keep CAP_NET_ADMIN alone: %s",
-		       strerror(-ret));
+		fatalx("%s", msg_format(m, sizeof(m), MSG_PRIVILEGES,
+					strerror(-ret)));
 	log_info("privileges: CAP_NET_ADMIN only%s, no_new_privs",
 		 bounding ? ", bounding set too" :
 			    " (bounding set as given: no CAP_SETPCAP)");

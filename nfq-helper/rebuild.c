@@ -274,7 +274,7 @@ static int heal_one(struct ct_sock *cs, const struct ct_entry *e)
 
 static void heal(struct rebuild *rb, struct ct_sock *cs)
 {
-	char pin[INET_ADDRSTRLEN];
+	char pin[INET_ADDRSTRLEN], m[MSG_LEN];
 	struct pin_text a;
 	const struct ct_entry *e;
 	struct ikeflow f;
@@ -296,8 +296,10 @@ static void heal(struct rebuild *rb, struct ct_sock *cs)
 			log_info("heal: %s -> %s: deleted the NAT-T flow from port %u that left via %s and was never answered; its next packet leaves via the pin, %s",
 				 a.inner, a.gateway, e->orig.sport, a.pool, pin);
 		} else if (ret != -EALREADY && ret != -ENOENT) {
-			log_warnx("heal: %s -> %s: NAT-T flow via %s: delete: %s",
-				  a.inner, a.gateway, a.pool, strerror(-ret));
+			log_warnx("%s", msg_format(m, sizeof(m),
+						   MSG_HEAL_DELETE, a.inner,
+						   a.gateway, a.pool,
+						   strerror(-ret)));
 		}
 		if (i % 64 == 63)
 			serve_queue(rb);
@@ -321,11 +323,11 @@ int rebuild_run(struct helper *h, struct rebuild_result *r)
 	}
 	ret = dump(&rb, cs);
 	if (ret < 0)
-		log_warnx("rebuild: conntrack dump: %s after %" PRIu64 " entries; restoring what was read%s",
-			  strerror(-ret), r->entries,
-			  ret == -ENOMEM ? " (out of memory)" : "");
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_REBUILD_DUMP,
+					   strerror(-ret), r->entries));
 	if (choose_pins(&rb) < 0) {
-		log_warnx("rebuild: out of memory for %zu pins", rb.ncands);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_REBUILD_NO_MEMORY,
+					   rb.ncands));
 		ret = -ENOMEM;
 	}
 	r->pins = rb.npins;
