@@ -33,7 +33,6 @@
 /* a batch's pins go into one commit (the rebuild's too) */
 _Static_assert(CONFIG_BATCH_MAX <= NFTMAP_COMMIT_MAX, "a batch must fit one commit");
 
-
 /* a verdict the kernel refused is sent again after this long */
 #define VERDICT_RETRY_MS 10
 
