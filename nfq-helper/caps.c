@@ -10,23 +10,10 @@
 
 #include "caps.h"
 #include "helper.h"
+#include "msg.h"
 #include "nftmap.h"
+#include "util.h"
 #include "zone.h"
-
-static void addrs(const struct pin *p, char a[3][ZONE_HOST_STRLEN])
-{
-	zone_host_str(p->zone, p->inner, a[0]);
-	inet_ntop(AF_INET, &p->gateway, a[1], ZONE_HOST_STRLEN);
-	inet_ntop(AF_INET, &p->pool, a[2], ZONE_HOST_STRLEN);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* a repeat of a new pin's answer comes within this of the first's write */
 #define CAPS_REPEAT_MS 3000
@@ -44,6 +31,7 @@ static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
 		      uint64_t now)
 {
 	int err[CHECK_MAX], ret;
+	char m[MSG_LEN];
 	size_t i;
 
 	ret = nftmap_get(h->map, e, n, err);
@@ -57,8 +45,9 @@ static int check_pins(struct helper *h, struct nftmap_elem *e, size_t n,
 				     e[i].gateway);
 	}
 	if (ret < 0)
-		warn_limited(&h->caps.rl_error, "map %s: reading %zu pins: %s",
-			     h->map_name, n, strerror(-ret));
+		warn_limited(&h->caps.rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_CAPS_READ, h->map_name,
+					n, strerror(-ret)));
 	return ret;
 }
 
@@ -83,7 +72,7 @@ static void check_host(struct helper *h, const struct pin *p, uint64_t now)
 static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
 {
 	const struct limit_config *c = &h->caps.limit.cfg;
-	char a[3][ZONE_HOST_STRLEN];
+	struct pin_text a;
 	char why[80];
 
 	if (v == LIMIT_CAPPED) {
@@ -104,10 +93,10 @@ static void refuse(struct helper *h, const struct pin *p, enum limit_verdict v)
 			 "/s in all (--pin-rate)",
 			 c->rate);
 	}
-	addrs(p, a);
+	util_pin_text(&a, p->zone, p->inner, p->gateway, p->pool);
 	warn_limited(v == LIMIT_CAPPED ? &h->caps.rl_capped : &h->caps.rl_rate,
-		     "pin: inner host %s %s: %s -> %s via %s not pinned", a[0],
-		     why, a[0], a[1], a[2]);
+		     "pin: inner host %s %s: %s -> %s via %s not pinned", a.inner,
+		     why, a.inner, a.gateway, a.pool);
 }
 
 static enum limit_verdict admit(struct limit *l, const struct pin *p,
@@ -126,7 +115,7 @@ bool caps_admit(struct helper *h, size_t i, const struct pin *p, bool rates)
 	if (!h->caps.on)
 		return true;
 	h->caps.created[i] = false;
-	now = now_ms();
+	now = util_now_ms();
 	v = admit(&h->caps.limit, p, now, rates);
 	if (v == LIMIT_VERIFY) {
 		check_host(h, p, now);
@@ -152,12 +141,12 @@ bool caps_new_pin(const struct helper *h, size_t i, const struct pin *p)
 				   p->gateway);
 	/* noted at its write with the map's timeout, to the second */
 	return expires < UINT64_MAX - CAPS_REPEAT_MS &&
-	       expires + CAPS_REPEAT_MS < now_ms() + h->timeout_ms;
+	       expires + CAPS_REPEAT_MS < util_now_ms() + h->timeout_ms;
 }
 
 void caps_note_present(struct helper *h)
 {
-	uint64_t expires = now_ms() + h->timeout_ms;
+	uint64_t expires = util_now_ms() + h->timeout_ms;
 	size_t i;
 
 	if (!h->caps.on)
@@ -171,7 +160,7 @@ void caps_note_present(struct helper *h)
 
 void caps_settle(struct helper *h)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	size_t i;
 
 	if (!h->caps.on)
@@ -232,14 +221,14 @@ static void log_summary(struct helper *h, uint64_t now, bool force)
 void caps_summary(struct helper *h)
 {
 	if (h->caps.on)
-		log_summary(h, now_ms(), true);
+		log_summary(h, util_now_ms(), true);
 }
 
 void caps_tick(struct helper *h)
 {
 	struct nftmap_elem e[CHECK_MAX];
 	struct limit_key k[CHECK_MAX];
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	size_t i, n, round;
 
 	if (!h->caps.on || now < h->caps.next_tick_ms)
@@ -265,14 +254,14 @@ void caps_tick(struct helper *h)
 
 bool caps_log_pin(struct helper *h, const struct pin *p)
 {
-	char a[3][ZONE_HOST_STRLEN];
+	struct pin_text a;
 
-	if (!h->caps.on || limit_log_pin(&h->caps.limit, now_ms()))
+	if (!h->caps.on || limit_log_pin(&h->caps.limit, util_now_ms()))
 		return true;
 	if (!h->caps.summary_eg[0]) {
-		addrs(p, a);
+		util_pin_text(&a, p->zone, p->inner, p->gateway, p->pool);
 		snprintf(h->caps.summary_eg, sizeof(h->caps.summary_eg),
-			 "%s -> %s via %s", a[0], a[1], a[2]);
+			 "%s -> %s via %s", a.inner, a.gateway, a.pool);
 	}
 	return false;
 }

@@ -26,13 +26,12 @@
 
 #include "check.h"
 #include "ct.h"
+#include "msg.h"
 #include "netlink.h"
 #include "nftmap.h"
 #include "queue.h"
 #include "ruleset.h"
 #include "status.h"
-
-#define LOAD_HINT "load it: /usr/share/nfq-helper/natt-pin-load"
 
 struct checker {
 	struct mnl_socket *nl;
@@ -72,24 +71,22 @@ static bool check_map(struct checker *c, const struct nfqh_config *cfg)
 	struct nftmap *m = NULL;
 	struct nftmap_info info;
 	const char *why = NULL;
+	char t[MSG_LEN], name[300];
 	uint64_t n = 0;
 	int ret;
 
+	snprintf(name, sizeof(name), "ip %s %s", cfg->table, cfg->map);
 	ret = nftmap_open(&m, cfg->table, cfg->map);
 	if (ret == 0)
 		ret = nftmap_info(m, &info);
-	if (ret == -EPERM) {
-		say(c, "FAIL", "CAP_NET_ADMIN: missing (run as root or grant the capability)");
-		goto out;
-	}
 	if (ret < 0) {
-		say(c, "FAIL", "map ip %s %s: %s (%s)", cfg->table, cfg->map,
-		    strerror(-ret), LOAD_HINT);
+		say(c, "FAIL", "%s", msg_errno(t, sizeof(t), -ret, "map %s", name));
 		goto out;
 	}
 	why = nftmap_check(&info);
 	if (why) {
-		say(c, "FAIL", "map ip %s %s: unsuitable: %s", cfg->table, cfg->map, why);
+		say(c, "FAIL", "%s", msg_format(t, sizeof(t), MSG_MAP_UNSUITABLE,
+						name, why));
 		goto out;
 	}
 	ret = nftmap_dump(m, count_elem, &n);
@@ -107,12 +104,13 @@ static void check_refresh(struct checker *c, const struct nfqh_config *cfg,
 			  unsigned rules)
 {
 	struct nftmap *m = NULL;
+	char t[MSG_LEN];
 	uint64_t n = 0;
 	int ret;
 
 	if (!rules) {
-		say(c, "warn", "refresh rules: none: every IKE answer of a pinned subscriber goes to the queue "
-		    "(a ruleset of an older shape? %s, which migrates it)", LOAD_HINT);
+		say(c, "warn", "%s",
+		    msg_format(t, sizeof(t), MSG_CHECK_REFRESH_NONE));
 		return;
 	}
 	ret = nftmap_open(&m, cfg->table, cfg->map);
@@ -131,12 +129,13 @@ static void check_learn(struct checker *c, const struct nfqh_config *cfg,
 			uint32_t mark)
 {
 	struct nftmap *m = NULL;
+	char t[MSG_LEN];
 	uint64_t n = 0;
 	int ret;
 
 	if (!mark) {
-		say(c, "warn", "learn rule: none (chain learn, NATT_PIN_LEARN): new pins are written in transactions, "
-		    "a round trip more before each new tunnel's first answer (an older natt-pin.nft? %s)", LOAD_HINT);
+		say(c, "warn", "%s",
+		    msg_format(t, sizeof(t), MSG_CHECK_LEARN_NONE));
 		return;
 	}
 	ret = nftmap_open(&m, cfg->table, cfg->map);
@@ -147,8 +146,8 @@ static void check_learn(struct checker *c, const struct nfqh_config *cfg,
 		say(c, "ok", "learn rule: mark bit 0x%08" PRIx32 ", the kernel writes new pins (counter learn_refused: %s)",
 		    mark, strerror(-ret));
 	else if (n)
-		say(c, "warn", "learn rule: mark bit 0x%08" PRIx32 ", the kernel writes new pins; %" PRIu64
-		    " refused so far: the map was full, raise its size in natt-pin.nft", mark, n);
+		say(c, "warn", "%s",
+		    msg_format(t, sizeof(t), MSG_CHECK_LEARN_REFUSED, mark, n));
 	else
 		say(c, "ok", "learn rule: mark bit 0x%08" PRIx32 ", the kernel writes new pins; none refused so far (map full)",
 		    mark);
@@ -333,12 +332,14 @@ static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 				   .seq = c->seq };
 	struct ruleset_state s;
 	struct ruleset_rules *q = &s.rules;
+	char t[MSG_LEN];
 	int ret;
 
 	ret = ruleset_read(&rs, cfg->table, cfg->map, cfg->queue_num, &s);
 	c->seq = rs.seq;
 	if (ret < 0) {
-		say(c, "FAIL", "queue rules: cannot read them: %s", strerror(-ret));
+		say(c, "FAIL", "%s", msg_errno(t, sizeof(t), -ret,
+					       "queue rules: cannot read them"));
 		return;
 	}
 	c->zone_priority = q->zone_priority > 0;
@@ -346,17 +347,19 @@ static void check_rules(struct checker *c, const struct nfqh_config *cfg)
 	check_shape(c, q);
 	check_learn(c, cfg, q->learn_mark);
 	if (q->native && q->xt)
-		say(c, "FAIL", "queue rules: both nft's queue (%u) and iptables-nft NFQUEUE (%u) feed queue %u: "
-		    "remove one (natt-pin-load --remove)", q->native, q->xt, q->num);
+		say(c, "FAIL", "%s",
+		    msg_format(t, sizeof(t), MSG_CHECK_QUEUE_BOTH, q->native,
+			       q->xt, q->num));
 	else if (q->native)
 		say(c, "ok", "queue rules: %u nft queue rules feed queue %u", q->native, q->num);
 	else if (q->xt && q->xt_jumps)
 		say(c, "ok", "queue rules: %u iptables-nft NFQUEUE rules (mangle NATT_PIN) feed queue %u",
 		    q->xt, q->num);
 	else
-		say(c, "FAIL", "queue rules: none feeds queue %u%s (%s)", q->num,
-		    q->xt && !q->xt_jumps ? ": no jump from mangle PREROUTING to NATT_PIN" :
-		    q->xt_other ? ", NATT_PIN feeds another" : "", LOAD_HINT);
+		say(c, "FAIL", "%s",
+		    msg_format(t, sizeof(t), MSG_CHECK_QUEUE_NONE, q->num,
+			       q->xt && !q->xt_jumps ? ": no jump from mangle PREROUTING to NATT_PIN" :
+			       q->xt_other ? ", NATT_PIN feeds another" : ""));
 }
 
 static void check_queue(struct checker *c, const struct nfqh_config *cfg)
@@ -364,6 +367,7 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 	struct queue *q;
 	bool ct_attached;
 	uint16_t probe = cfg->queue_num == 65535 ? 65534 : 65535;
+	char t[MSG_LEN];
 	int ret;
 
 	ret = queue_open(&q, cfg->queue_num, &ct_attached);
@@ -374,7 +378,8 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 		say(c, "info", "queue %u: bound by another process (a running nfq-helper?)",
 		    cfg->queue_num);
 	} else {
-		say(c, "FAIL", "queue %u: %s", cfg->queue_num, strerror(-ret));
+		say(c, "FAIL", "%s", msg_format(t, sizeof(t), MSG_CHECK_QUEUE_OPEN,
+						cfg->queue_num, strerror(-ret)));
 		return;
 	}
 	/* conntrack attachment is a kernel feature: ask on a spare queue */
@@ -632,7 +637,7 @@ static void check_losses(struct checker *c, const struct nfqh_config *cfg)
 {
 	const char *path = cfg->metrics ? cfg->metrics : STATUS_METRICS_DEFAULT;
 	double lost = -1, gap = 0, ok = 1;
-	char line[256];
+	char line[256], t[MSG_LEN];
 	FILE *f;
 
 	f = fopen(path, "r");
@@ -649,10 +654,9 @@ static void check_losses(struct checker *c, const struct nfqh_config *cfg)
 	if (lost == 0)
 		say(c, "ok", "ruleset losses: none while nfq-helper ran (%s)", path);
 	else
-		say(c, ok ? "warn" : "FAIL",
-		    "ruleset losses: %.0f while nfq-helper ran, %s (%s): a firewall reload with `flush ruleset`? "
-		    "include natt-pin.nft from /etc/nftables.conf (see nfq-helper(8))",
-		    lost, ok ? "restored" : "not restored", path);
+		say(c, ok ? "warn" : "FAIL", "%s",
+		    msg_format(t, sizeof(t), MSG_CHECK_LOSSES, lost,
+			       ok ? "restored" : "not restored", path));
 	if (lost > 0 && ok)
 		say(c, "info", "ruleset losses: the last one switched the fix off for %.3f s", gap);
 }
@@ -660,13 +664,14 @@ static void check_losses(struct checker *c, const struct nfqh_config *cfg)
 int check_run(const struct nfqh_config *cfg)
 {
 	struct checker c = { .seq = time(NULL) };
+	char t[MSG_LEN];
 	int ret;
 
 	printf("nfq-helper --check: table ip %s, map %s, queue %u\n", cfg->table,
 	       cfg->map, cfg->queue_num);
 	ret = nl_open(NETLINK_NETFILTER, &c.nl, &c.portid);
 	if (ret < 0) {
-		say(&c, "FAIL", "netlink: %s", strerror(-ret));
+		say(&c, "FAIL", "%s", msg_errno(t, sizeof(t), -ret, "netlink"));
 		return 1;
 	}
 	if (check_map(&c, cfg)) {

@@ -330,6 +330,25 @@ int ct_dump_step(struct ct_sock *cs,
 	return ret == MNL_CB_STOP ? 0 : 1;
 }
 
+int ct_dump(struct ct_sock *cs,
+	    void (*cb)(const struct ct_entry *e, void *data),
+	    bool (*read_done)(bool more, void *data), void *data)
+{
+	int ret;
+
+	ret = ct_dump_start(cs);
+	while (ret >= 0) {
+		ret = ct_dump_step(cs, cb, data);
+		if (ret == -EINTR)	/* the rest of the dump still comes */
+			ret = 1;
+		if (read_done && !read_done(ret > 0, data))
+			return ret < 0 ? ret : 0;
+		if (ret <= 0)
+			break;
+	}
+	return ret;
+}
+
 int ct_delete(struct ct_sock *cs, const struct ct_entry *e)
 {
 	char buf[CT_REQ_SIZE];

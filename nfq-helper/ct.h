@@ -7,6 +7,7 @@
 #ifndef NFQH_CT_H
 #define NFQH_CT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -69,6 +70,15 @@ void ct_close(struct ct_sock *cs);
 int ct_dump_start(struct ct_sock *cs);
 int ct_dump_step(struct ct_sock *cs,
 		 void (*cb)(const struct ct_entry *e, void *data), void *data);
+
+/*
+ * The whole dump, step by step: each entry to cb; after each read,
+ * read_done (if set) with whether more is to come, which ends the dump
+ * early by returning false. 0 when complete or ended so, else -errno.
+ */
+int ct_dump(struct ct_sock *cs,
+	    void (*cb)(const struct ct_entry *e, void *data),
+	    bool (*read_done)(bool more, void *data), void *data);
 
 /*
  * Deletes the entry with e's original tuple in e's zone and, if e->id is

@@ -9,7 +9,9 @@
 
 #include "explain.h"
 #include "ikeflow.h"
+#include "msg.h"
 #include "nftmap.h"
+#include "util.h"
 #include "zone.h"
 
 #define MAX_ITEMS 4096	/* flows or pins of one subscriber, at most */
@@ -25,11 +27,6 @@ struct seen {
 	in_addr_t gateways[MAX_ITEMS];
 	size_t ngateways;
 };
-
-static const char *ntoa(in_addr_t a, char *buf)
-{
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
 
 static bool wanted(const struct seen *s, uint16_t zone, in_addr_t inner,
 		   in_addr_t gw)
@@ -81,14 +78,7 @@ static int read_flows(struct seen *s)
 	ret = ct_open(&cs);
 	if (ret < 0)
 		return ret;
-	ret = ct_dump_start(cs);
-	while (ret >= 0) {
-		ret = ct_dump_step(cs, on_entry, s);
-		if (ret == -EINTR)
-			ret = 1;
-		if (ret <= 0)
-			break;
-	}
+	ret = ct_dump(cs, on_entry, NULL, s);
 	ct_close(cs);
 	return ret;
 }
@@ -115,14 +105,14 @@ static enum ikeflow_verdict explain_gateway(const struct seen *s, in_addr_t gw,
 	const in_addr_t *pin = NULL;
 	size_t i, n = 0;
 
-	printf("gateway %s\n", ntoa(gw, a[0]));
+	printf("gateway %s\n", util_addr_str(gw, a[0]));
 	for (i = 0; i < s->nflows; i++) {
 		if (s->flows[i].gateway != gw)
 			continue;
 		f[n++] = s->flows[i];
 		printf("  flow  udp %-4u from %s:%u via %-15s %s\n",
-		       s->flows[i].port, ntoa(s->inner, a[1]), s->sports[i],
-		       ntoa(s->flows[i].pool, a[2]),
+		       s->flows[i].port, util_addr_str(s->inner, a[1]), s->sports[i],
+		       util_addr_str(s->flows[i].pool, a[2]),
 		       s->flows[i].answered ? "answered" : "no answer");
 	}
 	for (i = 0; i < s->npins; i++) {
@@ -130,7 +120,7 @@ static enum ikeflow_verdict explain_gateway(const struct seen *s, in_addr_t gw,
 			continue;
 		pin = &s->pins[i].pool;
 		printf("  pin   via %-15s %" PRIu64 " s left\n",
-		       ntoa(*pin, a[3]), s->pins[i].expires_ms / 1000);
+		       util_addr_str(*pin, a[3]), s->pins[i].expires_ms / 1000);
 	}
 	if (!n)
 		printf("  no IKE or NAT-T flow in conntrack\n");
@@ -173,6 +163,7 @@ int explain_run(const struct nfqh_config *cfg)
 	char a[3][ZONE_HOST_STRLEN];
 	enum ikeflow_verdict v, worst = IKEFLOW_NO_FLOWS;
 	in_addr_t pool, worst_pool = 0, worst_gw = cfg->explain_gateway;
+	char m[MSG_LEN];
 	struct seen *s;
 	size_t i;
 	int ret;
@@ -189,17 +180,16 @@ int explain_run(const struct nfqh_config *cfg)
 		add_gateway(s, s->gateway);
 	ret = read_flows(s);
 	if (ret < 0) {
-		fprintf(stderr, "nfq-helper: conntrack: %s%s\n", strerror(-ret),
-			ret == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		fprintf(stderr, "nfq-helper: %s\n",
+			msg_errno(m, sizeof(m), -ret, "conntrack"));
 		free(s);
 		return EXPLAIN_EXIT_ERROR;
 	}
 	ret = read_pins(s, cfg);
 	if (ret < 0) {
-		fprintf(stderr, "nfq-helper: map ip %s %s: %s%s\n", cfg->table,
-			cfg->map, strerror(-ret),
-			ret == -ENOENT ? " (the ruleset is not loaded: natt-pin-load; nothing can be pinned)" :
-			ret == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		fprintf(stderr, "nfq-helper: %s\n",
+			msg_errno(m, sizeof(m), -ret, "map ip %s %s",
+				  cfg->table, cfg->map));
 		free(s);
 		return EXPLAIN_EXIT_ERROR;
 	}
@@ -214,7 +204,7 @@ int explain_run(const struct nfqh_config *cfg)
 		}
 	}
 	if (worst_gw)
-		printf("%s -> %s: ", a[0], ntoa(worst_gw, a[1]));
+		printf("%s -> %s: ", a[0], util_addr_str(worst_gw, a[1]));
 	else
 		printf("%s: ", a[0]);
 	printf("%s", ikeflow_verdict_str(worst));
@@ -222,7 +212,7 @@ int explain_run(const struct nfqh_config *cfg)
 		printf(" (%s %s)", worst == IKEFLOW_CONSISTENT ? "pinned to" :
 			      worst == IKEFLOW_SPLIT ? "should leave via" :
 			      "IKE answered via",
-		       ntoa(worst_pool, a[2]));
+		       util_addr_str(worst_pool, a[2]));
 	printf("\n");
 	free(s);
 	return exit_status(worst);

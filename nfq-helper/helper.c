@@ -15,10 +15,13 @@
 
 #include "caps.h"
 #include "helper.h"
+#include "ikeflow.h"
+#include "msg.h"
 #include "nftmap.h"
 #include "packet.h"
 #include "pin.h"
 #include "queue.h"
+#include "util.h"
 #include "zone.h"
 
 /* helper_tick() reads the kernel's refusals this often */
@@ -32,19 +35,6 @@
 #define HELPER_BUSY_PPS 10000
 #define HELPER_COALESCE_US 100
 #define HELPER_PAUSE_US 10000
-
-struct addrs {
-	char inner[ZONE_HOST_STRLEN];	/* zone . inner host */
-	char gateway[INET_ADDRSTRLEN];
-	char pool[INET_ADDRSTRLEN];
-};
-
-static void format_addrs(const struct pin *p, struct addrs *a)
-{
-	zone_host_str(p->zone, p->inner, a->inner);
-	inet_ntop(AF_INET, &p->gateway, a->gateway, sizeof(a->gateway));
-	inet_ntop(AF_INET, &p->pool, a->pool, sizeof(a->pool));
-}
 
 int helper_init(struct helper *h, size_t batch_max)
 {
@@ -137,7 +127,7 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 {
 	unsigned long suppressed;
-	char line[512];
+	char line[MSG_LEN];
 	va_list ap;
 
 	if (!ratelimit_pass(rl, &suppressed))
@@ -177,6 +167,7 @@ static void on_packet(const struct queue_pkt *pkt, void *data)
 static void lookup_entries(struct helper *h)
 {
 	size_t i, n = 0;
+	char m[MSG_LEN];
 	int ret;
 
 	for (i = 0; i < h->njobs; i++)
@@ -189,8 +180,9 @@ static void lookup_entries(struct helper *h)
 	h->stats.ct_lookups += n;
 	ret = ct_lookup(h->ct, h->queries, n);
 	if (ret < 0)
-		warn_limited(&h->rl_error, "ct: lookup of %zu entries: %s", n,
-			     strerror(-ret));
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_CT_LOOKUP, n,
+					strerror(-ret)));
 	for (i = 0, n = 0; i < h->njobs; i++) {
 		struct job *job = &h->jobs[i];
 
@@ -218,8 +210,8 @@ static bool answers_inner_flow(const struct job *job)
 {
 	const struct ct_entry *e = &job->ct;
 
-	return (e->status & IPS_SRC_NAT) && e->reply.src == job->reply.src &&
-	       e->reply.dst == job->reply.dst && e->orig.src != e->reply.dst;
+	return ikeflow_src_nated(e) && e->reply.src == job->reply.src &&
+	       e->reply.dst == job->reply.dst;
 }
 
 static void collect_pins(struct helper *h)
@@ -245,14 +237,6 @@ static void collect_pins(struct helper *h)
 		if (job->pin_owner)
 			h->pins[h->npins++] = p;
 	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One round trip of look-ups for the pins not yet known; no transaction. */
@@ -360,7 +344,7 @@ static void admit_creates(struct helper *h, bool rates)
 
 static void commit_pins(struct helper *h, bool live)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	bool full = false;
 	size_t i, round;
 
@@ -399,6 +383,7 @@ void helper_read_kernel_counters(struct helper *h)
 
 void helper_set_learn(struct helper *h, uint32_t mark)
 {
+	char m[MSG_LEN];
 	uint64_t n;
 
 	if (h->learn_known && mark == h->learn_mark)
@@ -407,8 +392,8 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 	h->learn_mark = mark;
 	h->stats.learn_mark = mark;
 	if (!mark) {
-		log_warnx("pins: no learn rule for map %s (chain learn of natt-pin.nft): new pins are written in transactions, a round trip more before each new tunnel's first answer goes on (an older natt-pin.nft? load the shipped one with natt-pin-load)",
-			  h->map_name);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_NO_LEARN_RULE,
+					   h->map_name));
 		return;
 	}
 	log_info("pins: written by the kernel, for answers accepted with mark bit 0x%08" PRIx32
@@ -420,7 +405,8 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 
 void helper_tick(struct helper *h)
 {
-	uint64_t now = now_ms(), n;
+	uint64_t now = util_now_ms(), n;
+	char m[MSG_LEN];
 
 	if (!h->learn_mark || now < h->next_tick_ms)
 		return;
@@ -431,9 +417,10 @@ void helper_tick(struct helper *h)
 	/* a table made anew starts the counter again */
 	h->refusing = n > h->refused_seen;
 	if (h->refusing)
-		warn_limited(&h->rl_full,
-			     "pins: the kernel refused %" PRIu64 " new pins in the last second: map %s is full (%" PRIu32 " elements): raise its size in natt-pin.nft",
-			     n - h->refused_seen, h->map_name, h->map_size);
+		warn_limited(&h->rl_full, "%s",
+			     msg_format(m, sizeof(m), MSG_LEARN_REFUSED,
+					n - h->refused_seen, h->map_name,
+					h->map_size));
 	h->refused_seen = n;
 }
 
@@ -541,9 +528,10 @@ static void verify_learns(struct helper *h)
 static void report_pin(struct helper *h, const struct job *job)
 {
 	const struct pin *p = &h->pins[job->pin];
-	struct addrs a;
+	struct pin_text a;
+	char m[MSG_LEN];
 
-	format_addrs(p, &a);
+	util_pin_text(&a, p->zone, p->inner, p->gateway, p->pool);
 	switch (p->state) {
 	case PIN_ADDED:
 		h->stats.pins_added++;
@@ -564,23 +552,25 @@ static void report_pin(struct helper *h, const struct job *job)
 		break;
 	case PIN_CONFLICT:
 		h->stats.pin_conflicts++;
-		warn_limited(&h->rl_conflict,
-			     "pin: %s -> %s: kept the live pin to another pool address, this reply came via %s (two IKE clients behind one inner address?)",
-			     a.inner, a.gateway, a.pool);
+		warn_limited(&h->rl_conflict, "%s",
+			     msg_format(m, sizeof(m), MSG_PIN_CONFLICT, a.inner,
+					a.gateway, a.pool));
 		break;
 	case PIN_MAP_FULL:
 		h->stats.map_full++;
-		warn_limited(&h->rl_full,
-			     "pin: %s -> %s via %s not stored: map %s is full (%" PRIu32 " elements): raise its size in natt-pin.nft",
-			     a.inner, a.gateway, a.pool, h->map_name, h->map_size);
+		warn_limited(&h->rl_full, "%s",
+			     msg_format(m, sizeof(m), MSG_PIN_MAP_FULL, a.inner,
+					a.gateway, a.pool, h->map_name,
+					h->map_size));
 		break;
 	default:
 		h->stats.map_errors++;
-		warn_limited(&h->rl_error,
-			     "pin: %s -> %s via %s not stored: map %s: %s%s",
-			     a.inner, a.gateway, a.pool, h->map_name,
-			     strerror(p->err),
-			     p->err == ENOENT ? " (the ruleset was removed? load it again: natt-pin-load)" : "");
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m),
+					p->err == ENOENT ? MSG_PIN_MAP_GONE :
+							   MSG_PIN_MAP_ERROR,
+					a.inner, a.gateway, a.pool, h->map_name,
+					strerror(p->err)));
 		break;
 	}
 }
@@ -588,17 +578,20 @@ static void report_pin(struct helper *h, const struct job *job)
 /* The hold ends here: each packet's time from its receipt to its verdict. */
 static void accept_all(struct helper *h)
 {
+	char m[MSG_LEN];
 	uint64_t now;
 	size_t i;
 	int ret;
 
 	ret = queue_accept_held(h->queue);
-	now = queue_now_us();
+	now = util_now_us();
 	h->stats.verdict_msgs = queue_verdict_messages(h->queue);
 	if (ret < 0) {
 		/* held until the main loop's retry gets through */
 		h->stats.verdict_errors++;
-		warn_limited(&h->rl_error, "queue: verdict: %s", strerror(-ret));
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_VERDICT,
+					strerror(-ret)));
 		return;
 	}
 	h->stats.verdicts += ret;
@@ -610,7 +603,7 @@ static void accept_all(struct helper *h)
 void helper_coalesce(struct helper *h)
 {
 	struct timespec wait = { 0, HELPER_COALESCE_US * 1000 };
-	uint64_t now = queue_now_us(), gap = now - h->last_woke_us;
+	uint64_t now = util_now_us(), gap = now - h->last_woke_us;
 
 	/* answers a second: those of the last wakeup over the time since;
 	 * a pause of HELPER_PAUSE_US ends a busy spell at once */
@@ -627,6 +620,7 @@ void helper_coalesce(struct helper *h)
 int helper_run(struct helper *h)
 {
 	bool overrun, learning;
+	char m[MSG_LEN];
 	size_t i;
 	int n;
 
@@ -636,11 +630,13 @@ int helper_run(struct helper *h)
 	h->last_batch = n > 0 ? n : 0;
 	if (overrun) {
 		h->stats.overruns++;
-		warn_limited(&h->rl_overrun,
-			     "queue: messages lost (ENOBUFS): the kernel let those packets pass unpinned");
+		warn_limited(&h->rl_overrun, "%s",
+			     msg_format(m, sizeof(m), MSG_QUEUE_OVERRUN));
 	}
 	if (n < 0) {
-		warn_limited(&h->rl_error, "queue: receive: %s", strerror(-n));
+		warn_limited(&h->rl_error, "%s",
+			     msg_format(m, sizeof(m), MSG_QUEUE_RECEIVE,
+					strerror(-n)));
 		return 0;
 	}
 	if (!n)

@@ -40,7 +40,7 @@ struct job {
 	struct ct_entry ct;
 	size_t pin;		/* index into the batch's pins */
 	bool pin_owner;		/* the first job of its pin */
-	uint64_t arrived_us;	/* its receipt by us: queue_now_us() */
+	uint64_t arrived_us;	/* its receipt by us: util_now_us() */
 	uint32_t slot;		/* the queue's, for its verdict's mark */
 	uint32_t mark;		/* its packet mark */
 	uint16_t reply_zone;	/* its zone id in the reply direction, as

@@ -5,13 +5,17 @@
 #include "ike.h"
 #include "ikeflow.h"
 
+bool ikeflow_src_nated(const struct ct_entry *e)
+{
+	return (e->status & IPS_SRC_NAT) && e->orig.src != e->reply.dst;
+}
+
 bool ikeflow_from_ct(const struct ct_entry *e, struct ikeflow *f)
 {
 	if (e->orig.proto != IPPROTO_UDP ||
 	    (e->orig.dport != IKE_PORT && e->orig.dport != IKE_NATT_PORT))
 		return false;
-	/* source-NATed, and not a flow of the box's own */
-	if (!(e->status & IPS_SRC_NAT) || e->orig.src == e->reply.dst)
+	if (!ikeflow_src_nated(e))
 		return false;
 	f->zone = e->zone;
 	f->inner = e->orig.src;

@@ -23,6 +23,12 @@ struct ikeflow {
 };
 
 /*
+ * True if this box source-NATed e, a flow an inner host started: not one
+ * of the box's own, whose original source is its own reply address.
+ */
+bool ikeflow_src_nated(const struct ct_entry *e);
+
+/*
  * True if e is a UDP 500 or 4500 flow that an inner host started and that
  * this box source-NATed (the live path's rule); then fills f.
  */

@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "util.h"
 
 static enum log_dest dest = LOG_TO_STDERR;
 static int verbosity;
@@ -115,15 +116,14 @@ void fatalx(const char *fmt, ...)
 
 bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed)
 {
-	struct timespec now;
+	uint64_t now = util_now_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec < rl->next.tv_sec) {
+	if (now < rl->next_ms) {
 		rl->suppressed++;
 		return false;
 	}
 	*suppressed = rl->suppressed;
 	rl->suppressed = 0;
-	rl->next.tv_sec = now.tv_sec + RATELIMIT_INTERVAL;
+	rl->next_ms = now + RATELIMIT_INTERVAL * 1000;
 	return true;
 }

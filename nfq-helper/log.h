@@ -4,6 +4,7 @@
 #define NFQH_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 enum log_dest {
@@ -13,7 +14,7 @@ enum log_dest {
 
 /* Warnings that may repeat per packet go through one of these. */
 struct ratelimit {
-	struct timespec next;
+	uint64_t next_ms;	/* CLOCK_MONOTONIC: util_now_ms() */
 	unsigned long suppressed;
 };
 

@@ -19,6 +19,7 @@
 #include "ct.h"
 #include "helper.h"
 #include "log.h"
+#include "msg.h"
 #include "nftmap.h"
 #include "notify.h"
 #include "priv.h"
@@ -26,12 +27,11 @@
 #include "rebuild.h"
 #include "stats.h"
 #include "status.h"
+#include "util.h"
 #include "watch.h"
 
 /* a batch's pins go into one commit (the rebuild's too) */
 _Static_assert(CONFIG_BATCH_MAX <= NFTMAP_COMMIT_MAX, "a batch must fit one commit");
-
-#define RULESET_HINT "load the ruleset first: /usr/share/nfq-helper/natt-pin-load"
 
 /* a verdict the kernel refused is sent again after this long */
 #define VERDICT_RETRY_MS 10
@@ -48,26 +48,6 @@ static void on_signal(int sig)
 		quit = 1;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-static const char *remedy(int err)
-{
-	switch (err) {
-	case EPERM:
-		return " (needs CAP_NET_ADMIN: run as root or grant the capability)";
-	case ENOENT:
-		return " (" RULESET_HINT ")";
-	default:
-		return "";
-	}
-}
-
 static const char *timeout_update_str(int probe)
 {
 	return probe < 0 ? "could not tell" : probe ? "yes" : "no (before Linux 6.12)";
@@ -77,6 +57,7 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		     char *name, size_t namelen)
 {
 	struct nftmap_info info;
+	char m[MSG_LEN];
 	const char *why;
 	int ret;
 
@@ -85,23 +66,23 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 	if (ret == 0)
 		ret = nftmap_info(h->map, &info);
 	if (ret < 0)
-		fatalx("map %s: %s%s", name, strerror(-ret), remedy(-ret));
+		fatalx("%s", msg_errno(m, sizeof(m), -ret, "map %s", name));
 	why = nftmap_check(&info);
 	if (why)
-		fatalx("map %s: unsuitable for pins: %s (" RULESET_HINT ")",
-		       name, why);
+		fatalx("%s", msg_format(m, sizeof(m), MSG_MAP_UNSUITABLE,
+					name, why));
 	h->map_size = info.size;
 	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!h->timeout_ms)
-		fatalx("map %s: declares no timeout: give one with -T", name);
+		fatalx("%s", msg_format(m, sizeof(m), MSG_MAP_NO_TIMEOUT, name));
 	if (cfg->timeout_ms && info.timeout_ms &&
 	    cfg->timeout_ms != info.timeout_ms)
-		log_warnx("map %s: -T gives a new pin %" PRIu64 " s, but the kernel refreshes pins to the map's timeout, %" PRIu64
-			  " s: set the timeout in natt-pin.nft instead", name,
-			  cfg->timeout_ms / 1000, info.timeout_ms / 1000);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_MAP_TIMEOUT_DIFFERS,
+					   name, cfg->timeout_ms / 1000,
+					   info.timeout_ms / 1000));
 	if (!(info.flags & NFT_SET_EVAL))
-		log_warnx("map %s: no flags dynamic: a ruleset of an older shape, every answer is queued and no pin is refreshed (" RULESET_HINT ")",
-			  name);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_MAP_NOT_DYNAMIC,
+					   name));
 	log_info("kernel: element timeout update: %s; pins are refreshed by natt-pin.nft's rules on every kernel",
 		 timeout_update_str(check_timeout_update()));
 }
@@ -115,22 +96,23 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg,
 {
 	struct nftmap_info info;
 	uint64_t timeout_ms;
+	char m[MSG_LEN];
 	const char *why;
 	int ret;
 
 	ret = nftmap_info(h->map, &info);
 	if (ret < 0) {
-		log_warnx("%s: map %s: %s%s; keeping size %" PRIu32
-			  ", pin timeout %" PRIu64 "s",
-			  when, h->map_name, strerror(-ret), remedy(-ret), h->map_size,
-			  h->timeout_ms / 1000);
+		log_warnx("%s; keeping size %" PRIu32 ", pin timeout %" PRIu64 "s",
+			  msg_errno(m, sizeof(m), -ret, "%s: map %s", when,
+				    h->map_name),
+			  h->map_size, h->timeout_ms / 1000);
 		return;
 	}
 	why = nftmap_check(&info);
 	if (why) {
-		log_warnx("%s: map %s: unsuitable for pins: %s (" RULESET_HINT
-			  "); pins fail until it is replaced",
-			  when, h->map_name, why);
+		log_warnx("%s: %s; pins fail until it is replaced", when,
+			  msg_format(m, sizeof(m), MSG_MAP_UNSUITABLE,
+				     h->map_name, why));
 		return;
 	}
 	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
@@ -181,25 +163,26 @@ static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 static void open_queue(struct helper *h, const struct nfqh_config *cfg)
 {
 	bool ct_attached;
+	char m[MSG_LEN];
 	int ret;
 
 	ret = queue_open(&h->queue, cfg->queue_num, &ct_attached);
 	/* the map check passed, so we hold CAP_NET_ADMIN: EPERM here is the
 	 * kernel refusing a queue that another socket has bound */
 	if (ret == -EPERM)
-		fatalx("queue %u: bind: taken by another process (is nfq-helper already running? "
-		       "else pick a free queue with -q and NATT_PIN_QUEUE)", cfg->queue_num);
+		fatalx("%s", msg_format(m, sizeof(m), MSG_QUEUE_TAKEN,
+					cfg->queue_num));
 	if (ret < 0)
-		fatalx("queue %u: bind: %s%s", cfg->queue_num, strerror(-ret),
-		       remedy(-ret));
+		fatalx("%s", msg_errno(m, sizeof(m), -ret, "queue %u: bind",
+				       cfg->queue_num));
 	if (ct_attached)
 		return;
 	/* no GLUE_CT in this kernel: ask ctnetlink per reply instead */
 	ret = ct_open(&h->ct);
 	if (ret < 0) {
 		queue_close(h->queue);
-		fatalx("ct: ctnetlink socket: %s%s", strerror(-ret),
-		       remedy(-ret));
+		fatalx("%s", msg_errno(m, sizeof(m), -ret,
+				       "ct: ctnetlink socket"));
 	}
 }
 
@@ -230,14 +213,17 @@ static struct ratelimit rl_metrics;
 static void write_metrics(const struct helper *h, const char *path)
 {
 	unsigned long suppressed;
+	char m[MSG_LEN];
 	int ret;
 
 	if (!path)
 		return;
 	ret = stats_write(&h->stats, path);
 	if (ret < 0 && ratelimit_pass(&rl_metrics, &suppressed))
-		log_warnx("metrics: %s: %s%s", path, strerror(-ret),
-			  ret == -EACCES ? " (the daemon keeps CAP_NET_ADMIN alone: make the directory writable by its user)" : "");
+		log_warnx("%s", msg_format(m, sizeof(m),
+					   ret == -EACCES ? MSG_METRICS_ACCESS :
+							    MSG_METRICS_WRITE,
+					   path, strerror(-ret)));
 }
 
 static struct ratelimit rl_verdict;
@@ -245,7 +231,7 @@ static struct ratelimit rl_verdict;
 /* A batch verdict the kernel refused: its packets must not wait for more. */
 static void retry_verdict(struct helper *h)
 {
-	unsigned long suppressed;
+	char m[MSG_LEN];
 	int ret;
 
 	ret = queue_accept_held(h->queue);
@@ -254,9 +240,8 @@ static void retry_verdict(struct helper *h)
 		return;
 	}
 	h->stats.verdict_errors++;
-	if (ratelimit_pass(&rl_verdict, &suppressed))
-		log_warnx("queue: verdict: %s; sent again every %d ms (%lu such warnings suppressed)",
-			  strerror(-ret), VERDICT_RETRY_MS, suppressed);
+	warn_limited(&rl_verdict, "%s",
+		     msg_format(m, sizeof(m), MSG_VERDICT, strerror(-ret)));
 }
 
 /* The loop's wakeups, on CLOCK_MONOTONIC in ms; 0: not wanted. */
@@ -266,7 +251,7 @@ struct schedule {
 
 static void schedule_init(struct schedule *s, const char *metrics)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	s->metrics = metrics ? now + CONFIG_METRICS_INTERVAL * 1000 : 0;
 	/* systemd's advice: half the interval (sd_watchdog_enabled(3)) */
@@ -290,7 +275,7 @@ static int timeout_to(uint64_t deadline, uint64_t now, int timeout)
 static int run_schedule(struct helper *h, struct schedule *s,
 			const char *metrics)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	int timeout = -1;
 
 	if (s->metrics && now >= s->metrics) {
@@ -408,13 +393,14 @@ static void stop(struct helper *h, uint16_t num)
 /* Started as root outside systemd: CAP_NET_ADMIN is all the loop needs. */
 static void drop_privileges(void)
 {
+	char m[MSG_LEN];
 	bool bounding;
 	int ret;
 
 	ret = priv_drop(&bounding);
 	if (ret < 0)
-		fatalx("privileges: cannot keep CAP_NET_ADMIN alone: %s",
-		       strerror(-ret));
+		fatalx("%s", msg_format(m, sizeof(m), MSG_PRIVILEGES,
+					strerror(-ret)));
 	log_info("privileges: CAP_NET_ADMIN only%s, no_new_privs",
 		 bounding ? ", bounding set too" :
 			    " (bounding set as given: no CAP_SETPCAP)");
@@ -427,7 +413,7 @@ int main(int argc, char **argv)
 	struct restore_ctx rc = { .h = &h, .cfg = &cfg };
 	struct rebuild_result rebuilt;
 	struct watch *watch;
-	char err[256], map_name[600];
+	char err[256], map_name[600], m[MSG_LEN];
 	sigset_t unblocked;
 	int ret;
 
@@ -441,6 +427,7 @@ int main(int argc, char **argv)
 	case CONFIG_RUN:
 		break;
 	}
+	msg_set_paths(cfg.loader, cfg.ruleset);
 	if (cfg.mode == MODE_CHECK)
 		return check_run(&cfg);
 	if (cfg.mode == MODE_STATUS)
@@ -457,8 +444,8 @@ int main(int argc, char **argv)
 	open_queue(&h, &cfg);
 	ret = watch_open(&watch, &cfg, &h.stats, restore_done, &rc);
 	if (ret < 0)
-		fatalx("ruleset: nf_tables events: %s%s", strerror(-ret),
-		       remedy(-ret));
+		fatalx("%s", msg_errno(m, sizeof(m), -ret,
+				       "ruleset: nf_tables events"));
 	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
 		 ", pin timeout %" PRIu64 "s); batch %u",
 		 cfg.queue_num, h.ct ? "ctnetlink lookups, in the answer's zone where natt-pin.nft puts it in its priority (kernel attaches none to queued packets)" :

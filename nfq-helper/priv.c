@@ -84,3 +84,23 @@ int priv_drop(bool *bounding)
 		return -errno;
 	return 0;
 }
+
+int priv_pass_net_admin(void)
+{
+	const uint32_t bit = CAP_TO_MASK(CAP_NET_ADMIN);
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	int ret;
+
+	ret = caps_get(d);
+	if (ret < 0)
+		return ret;
+	if (!(d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & bit))
+		return -EPERM;
+	d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable |= bit;
+	ret = caps_set(d);
+	if (ret < 0)
+		return ret;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0)
+		return -errno;
+	return 0;
+}

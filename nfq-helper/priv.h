@@ -18,4 +18,11 @@
  */
 int priv_drop(bool *bounding);
 
+/*
+ * Makes CAP_NET_ADMIN inheritable and ambient, so that a program the daemon
+ * runs (the ruleset loader: nft, iptables) keeps it across exec. -EPERM
+ * when it is not effective here.
+ */
+int priv_pass_net_admin(void);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "netlink.h"
 #include "queue.h"
+#include "util.h"
 
 /* a whole packet message: headers, attributes, the copied bytes */
 #define QUEUE_MSG_SIZE (QUEUE_COPY_RANGE + NL_MSG_SIZE / 2)
@@ -190,14 +191,6 @@ int queue_fd(const struct queue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-uint64_t queue_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 /*
  * The packet header, found on its own: a malformed attribute elsewhere (or a
  * longer header than ours) fails nfq_nlmsg_parse(), and the packet must
@@ -319,7 +312,7 @@ int queue_recv(struct queue *q, size_t max,
 				break;
 			return taken ? (int)taken : -errno;
 		}
-		now = queue_now_us();
+		now = util_now_us();
 		for (i = 0; i < got; i++) {
 			n = q->mm[i].msg_len;
 			nlh = (const struct nlmsghdr *)q->buf[i];

@@ -33,7 +33,7 @@ struct queue_pkt {
 	size_t len;		/* the whole packet's length */
 	const struct nlattr *ct;	/* NFQA_CT, or NULL */
 	uint32_t priority;	/* NFQA_PRIORITY, 0 if absent */
-	uint64_t arrived_us;	/* when we received it: queue_now_us() */
+	uint64_t arrived_us;	/* when we received it: util_now_us() */
 };
 
 #define QUEUE_NO_SLOT UINT32_MAX
@@ -71,9 +71,6 @@ int queue_recv(struct queue *q, size_t max,
  */
 bool queue_parse(const struct nlmsghdr *nlh, struct queue_pkt *pkt,
 		 uint64_t received_us);
-
-/* The clock of queue_pkt.arrived_us: CLOCK_MONOTONIC in microseconds. */
-uint64_t queue_now_us(void);
 
 /*
  * The verdict of the packet in slot (queue_pkt.slot) sets its mark to mark:

@@ -11,9 +11,11 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "ikeflow.h"
+#include "msg.h"
 #include "pin.h"
 #include "queue.h"
 #include "rebuild.h"
+#include "util.h"
 #include "zone.h"
 
 /* queued packets handled between two slices of the dump, at most */
@@ -34,16 +36,9 @@ struct rebuild {
 	size_t npins;
 	struct ct_entry *split;	/* unanswered NAT-T flows */
 	size_t nsplit, split_cap;
+	uint64_t read_start_us;	/* when the current read of the dump began */
 	int err;
 };
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
@@ -109,27 +104,30 @@ static void serve_queue(struct rebuild *rb)
 	rb->r->served += served;
 }
 
+/* After each read of the table: its time; the queue, while more comes. */
+static bool read_done(bool more, void *data)
+{
+	struct rebuild *rb = data;
+	uint64_t t = util_now_us() - rb->read_start_us;
+
+	rb->r->reads++;
+	rb->r->reads_over_1ms += t > 1000;
+	rb->r->reads_over_5ms += t > 5000;
+	if (t > rb->r->slice_max_us)
+		rb->r->slice_max_us = t;
+	if (!more || rb->err)
+		return false;
+	serve_queue(rb);
+	rb->read_start_us = util_now_us();
+	return true;
+}
+
 static int dump(struct rebuild *rb, struct ct_sock *cs)
 {
-	uint64_t t;
 	int ret;
 
-	ret = ct_dump_start(cs);
-	while (ret >= 0) {
-		t = now_us();
-		ret = ct_dump_step(cs, on_entry, rb);
-		t = now_us() - t;
-		rb->r->reads++;
-		rb->r->reads_over_1ms += t > 1000;
-		rb->r->reads_over_5ms += t > 5000;
-		if (t > rb->r->slice_max_us)
-			rb->r->slice_max_us = t;
-		if (ret == -EINTR)	/* the rest of the dump still comes */
-			ret = 1;
-		if (ret <= 0 || rb->err)
-			break;
-		serve_queue(rb);
-	}
+	rb->read_start_us = util_now_us();
+	ret = ct_dump(cs, on_entry, read_done, rb);
 	return rb->err ? rb->err : ret;
 }
 
@@ -276,8 +274,8 @@ static int heal_one(struct ct_sock *cs, const struct ct_entry *e)
 
 static void heal(struct rebuild *rb, struct ct_sock *cs)
 {
-	char inner[ZONE_HOST_STRLEN], gw[INET_ADDRSTRLEN];
-	char from[INET_ADDRSTRLEN], pin[INET_ADDRSTRLEN];
+	char pin[INET_ADDRSTRLEN], m[MSG_LEN];
+	struct pin_text a;
 	const struct ct_entry *e;
 	struct ikeflow f;
 	in_addr_t pool;
@@ -290,18 +288,18 @@ static void heal(struct rebuild *rb, struct ct_sock *cs)
 		    !ikeflow_split(&f, pool))
 			continue;
 		rb->r->splits++;
-		zone_host_str(f.zone, f.inner, inner);
-		inet_ntop(AF_INET, &f.gateway, gw, sizeof(gw));
-		inet_ntop(AF_INET, &f.pool, from, sizeof(from));
-		inet_ntop(AF_INET, &pool, pin, sizeof(pin));
+		util_pin_text(&a, f.zone, f.inner, f.gateway, f.pool);
+		util_addr_str(pool, pin);
 		ret = heal_one(cs, e);
 		if (ret == 0) {
 			rb->r->heals++;
 			log_info("heal: %s -> %s: deleted the NAT-T flow from port %u that left via %s and was never answered; its next packet leaves via the pin, %s",
-				 inner, gw, e->orig.sport, from, pin);
+				 a.inner, a.gateway, e->orig.sport, a.pool, pin);
 		} else if (ret != -EALREADY && ret != -ENOENT) {
-			log_warnx("heal: %s -> %s: NAT-T flow via %s: delete: %s",
-				  inner, gw, from, strerror(-ret));
+			log_warnx("%s", msg_format(m, sizeof(m),
+						   MSG_HEAL_DELETE, a.inner,
+						   a.gateway, a.pool,
+						   strerror(-ret)));
 		}
 		if (i % 64 == 63)
 			serve_queue(rb);
@@ -312,22 +310,24 @@ int rebuild_run(struct helper *h, struct rebuild_result *r)
 {
 	struct rebuild rb = { .h = h, .r = r };
 	struct ct_sock *cs;
-	uint64_t start = now_us();
+	uint64_t start = util_now_us();
+	char m[MSG_LEN];
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	ret = ct_open(&cs);
 	if (ret < 0) {
-		log_warnx("rebuild: ctnetlink socket: %s", strerror(-ret));
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_REBUILD_SOCKET,
+					   strerror(-ret)));
 		return ret;
 	}
 	ret = dump(&rb, cs);
 	if (ret < 0)
-		log_warnx("rebuild: conntrack dump: %s after %" PRIu64 " entries; restoring what was read%s",
-			  strerror(-ret), r->entries,
-			  ret == -ENOMEM ? " (out of memory)" : "");
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_REBUILD_DUMP,
+					   strerror(-ret), r->entries));
 	if (choose_pins(&rb) < 0) {
-		log_warnx("rebuild: out of memory for %zu pins", rb.ncands);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_REBUILD_NO_MEMORY,
+					   rb.ncands));
 		ret = -ENOMEM;
 	}
 	r->pins = rb.npins;
@@ -337,7 +337,7 @@ int rebuild_run(struct helper *h, struct rebuild_result *r)
 	free(rb.cands);
 	free(rb.pins);
 	free(rb.split);
-	r->elapsed_us = now_us() - start;
+	r->elapsed_us = util_now_us() - start;
 	h->stats.pins_rebuilt += r->added;
 	h->stats.heals += r->heals;
 	log_info("rebuild: %" PRIu64 " conntrack entries, %" PRIu64 " IKE/NAT-T flows: %" PRIu64 " pins (%" PRIu64 " added, %" PRIu64 " already there, %" PRIu64 " kept a live pin to another address, %" PRIu64 " over their host's cap, %" PRIu64 " failed; %" PRIu64 " answered flows via another address than the first); %" PRIu64 " split, %" PRIu64 " healed; %" PRIu64 " ms, %" PRIu64 " reads of the table (%" PRIu64 " over 1 ms, %" PRIu64 " over 5 ms, the longest %" PRIu64 " us), %" PRIu64 " packets served meanwhile",

@@ -8,16 +8,18 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
+#include "msg.h"
 #include "nftmap.h"
 #include "status.h"
+#include "util.h"
 
 static void print_pin(const struct nftmap_elem *e, void *data)
 {
 	char a[3][INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &e->inner, a[0], sizeof(a[0]));
-	inet_ntop(AF_INET, &e->gateway, a[1], sizeof(a[1]));
-	inet_ntop(AF_INET, &e->pool, a[2], sizeof(a[2]));
+	util_addr_str(e->inner, a[0]);
+	util_addr_str(e->gateway, a[1]);
+	util_addr_str(e->pool, a[2]);
 	printf("%5u  %-15s  %-15s  %-15s  %8" PRIu64 "\n", e->zone, a[0], a[1],
 	       a[2], e->expires_ms / 1000);
 	(*(uint64_t *)data)++;
@@ -49,6 +51,7 @@ int status_run(const struct nfqh_config *cfg)
 	struct nftmap *m;
 	uint64_t n = 0, refreshed = 0, refused = 0;
 	int ret, got = -1, got_refused = -1;
+	char t[MSG_LEN];
 
 	ret = nftmap_open(&m, cfg->table, cfg->map);
 	if (ret == 0) {
@@ -60,8 +63,9 @@ int status_run(const struct nfqh_config *cfg)
 		nftmap_close(m);
 	}
 	if (ret < 0) {
-		fprintf(stderr, "nfq-helper: map ip %s %s: %s\n", cfg->table,
-			cfg->map, strerror(-ret));
+		fprintf(stderr, "nfq-helper: %s\n",
+			msg_errno(t, sizeof(t), -ret, "map ip %s %s",
+				  cfg->table, cfg->map));
 		return 1;
 	}
 	printf("%" PRIu64 " pins in map ip %s %s\n", n, cfg->table, cfg->map);
@@ -69,11 +73,13 @@ int status_run(const struct nfqh_config *cfg)
 		printf("%" PRIu64 " answers refreshed in the kernel (counter refreshes)\n",
 		       refreshed);
 	else
-		printf("answers refreshed in the kernel: unknown (counter refreshes: %s; reload the ruleset with natt-pin-load)\n",
-		       strerror(-got));
-	if (got_refused == 0)
-		printf("%" PRIu64 " new pins the kernel could not write (counter learn_refused)%s\n",
-		       refused, refused ? ": the map is or was full, raise its size in natt-pin.nft" : "");
+		printf("%s\n", msg_format(t, sizeof(t), MSG_STATUS_REFRESHES,
+					  strerror(-got)));
+	if (got_refused == 0 && refused)
+		printf("%s\n", msg_format(t, sizeof(t), MSG_STATUS_MAP_FULL,
+					  refused));
+	else if (got_refused == 0)
+		printf("0 new pins the kernel could not write (counter learn_refused)\n");
 	print_metrics(cfg->metrics ? cfg->metrics : STATUS_METRICS_DEFAULT);
 	return 0;
 }

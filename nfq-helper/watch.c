@@ -11,23 +11,24 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include <libmnl/libmnl.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include "log.h"
+#include "msg.h"
 #include "netlink.h"
 #include "nfqh.h"
+#include "priv.h"
 #include "ruleset.h"
+#include "util.h"
 #include "watch.h"
 
 /* newer than the headers of Debian 12 (Linux 6.3) */
@@ -62,14 +63,6 @@ struct watch {
 	struct ratelimit rl_read;
 	char buf[NL_RECV_SIZE];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint16_t nft_type(int msg)
 {
@@ -206,26 +199,6 @@ static const char *what_missing(const struct watch *w, const char *missing,
 	return buf;
 }
 
-/* The daemon keeps only CAP_NET_ADMIN; the loader (nft, iptables) needs it. */
-static void pass_net_admin(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, d))
-		return;
-	if (!(d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
-	      CAP_TO_MASK(CAP_NET_ADMIN)))
-		return;
-	d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable |=
-		CAP_TO_MASK(CAP_NET_ADMIN);
-	if (syscall(SYS_capset, &hdr, d) == 0)
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0,
-		      0);
-}
-
 static int start_loader(struct watch *w)
 {
 	const struct nfqh_config *c = w->cfg;
@@ -240,7 +213,8 @@ static int start_loader(struct watch *w)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		pass_net_admin();
+		/* the daemon keeps only CAP_NET_ADMIN; the loader needs it */
+		priv_pass_net_admin();
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		close_range(3, ~0U, 0);
 		execl(c->loader, c->loader, c->ruleset, (char *)NULL);
@@ -264,6 +238,7 @@ static void restore(struct watch *w)
 {
 	const struct nfqh_config *c = w->cfg;
 	int ret;
+	char m[MSG_LEN];
 
 	w->tries++;
 	ret = start_loader(w);
@@ -272,27 +247,25 @@ static void restore(struct watch *w)
 		return;
 	}
 	w->stats->restores_failed++;
-	log_errx("ruleset: cannot restore: %s or %s: %s (install them, or give --loader and --ruleset; "
-		 "the fix stays off until the ruleset is loaded)",
-		 c->loader, c->ruleset, strerror(-ret));
+	log_errx("%s", msg_format(m, sizeof(m), MSG_RESTORE_CANNOT, c->loader,
+				  c->ruleset, strerror(-ret)));
 }
 
 static void report_loss(struct watch *w, const char *missing)
 {
 	const struct nfqh_config *c = w->cfg;
 	char what[160];
+	char m[MSG_LEN];
 
 	w->lost = true;
 	w->tries = 0;
 	w->loaded = false;
-	w->lost_at_ms = now_ms();
+	w->lost_at_ms = util_now_ms();
 	w->stats->ruleset_losses++;
-	log_errx("ruleset: %s gone, the fix is off: new tunnels are balanced per connection again; "
-		 "likely cause: a firewall reload with `flush ruleset` (Debian's /etc/nftables.conf); "
-		 "remedy: include natt-pin.nft from /etc/nftables.conf (see nfq-helper(8)); %s%s",
-		 what_missing(w, missing, what, sizeof(what)),
-		 c->restore ? "reloading it now" : "load it: natt-pin-load ",
-		 c->restore ? "" : c->ruleset);
+	log_errx("%s", msg_format(m, sizeof(m),
+				  c->restore ? MSG_RULESET_LOST :
+					       MSG_RULESET_LOST_NO_RESTORE,
+				  what_missing(w, missing, what, sizeof(what))));
 }
 
 /* The loader succeeded, yet something is missing: flushed again, or the
@@ -301,22 +274,23 @@ static void still_missing(struct watch *w, const char *missing)
 {
 	const struct nfqh_config *c = w->cfg;
 	char what[160];
+	char m[MSG_LEN];
 
 	w->loaded = false;
 	w->stats->restores_failed++;
 	what_missing(w, missing, what, sizeof(what));
 	if (w->tries < RESTORE_TRIES || !c->restore)
-		log_warnx("ruleset: %s still gone after the loader ran (flushed again meanwhile?)",
-			  what);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_RESTORE_AGAIN,
+					   what));
 	else
-		log_errx("ruleset: %s still gone after %d loader runs: does %s feed queue %u (-q)? "
-			 "the fix stays off until the ruleset is loaded", what,
-			 RESTORE_TRIES, c->ruleset, c->queue_num);
+		log_errx("%s", msg_format(m, sizeof(m), MSG_RESTORE_STILL_GONE,
+					  what, RESTORE_TRIES, c->ruleset,
+					  c->queue_num));
 }
 
 static void report_back(struct watch *w)
 {
-	uint64_t gap = now_ms() - w->lost_at_ms;
+	uint64_t gap = util_now_ms() - w->lost_at_ms;
 
 	w->lost = false;
 	w->stats->ruleset_last_gap_ms = gap;
@@ -336,11 +310,14 @@ static void evaluate(struct watch *w)
 	const char *missing;
 	bool recreated;
 	int ret;
+	char m[MSG_LEN];
 
 	ret = ruleset_read(&w->rs, c->table, c->map, c->queue_num, &s);
 	if (ret < 0) {
 		if (ratelimit_pass(&w->rl_read, &suppressed))
-			log_warnx("ruleset: cannot read it: %s", strerror(-ret));
+			log_warnx("%s", msg_format(m, sizeof(m),
+						   MSG_RULESET_READ,
+						   strerror(-ret)));
 		return;
 	}
 	log_debug("ruleset: read: table %d (handle %" PRIu64 "), map %d (handle %" PRIu64
@@ -368,8 +345,8 @@ static void evaluate(struct watch *w)
 		report_back(w);
 	else if (!missing && recreated) {
 		w->stats->ruleset_recreated++;
-		log_warnx("ruleset: map ip %s %s re-created in one transaction (a reload with `flush ruleset` "
-			  "that includes natt-pin.nft?): its pins are gone", c->table, c->map);
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_RULESET_RECREATED,
+					   c->table, c->map));
 		w->restored(w->arg);
 	}
 }
@@ -378,6 +355,7 @@ static void reap_loader(struct watch *w, bool wait)
 {
 	int status;
 	pid_t pid;
+	char m[MSG_LEN];
 
 	pid = waitpid(w->loader, &status, wait ? 0 : WNOHANG);
 	if (pid == 0 || (pid < 0 && errno == EINTR))
@@ -396,12 +374,11 @@ static void reap_loader(struct watch *w, bool wait)
 	/* its own message says why; running it again would say it again */
 	w->tries = RESTORE_TRIES;
 	w->stats->restores_failed++;
-	log_errx("ruleset: restore failed: %s %s %s %d (see its message above); "
-		 "the fix stays off until the ruleset is loaded",
-		 w->cfg->loader, w->cfg->ruleset,
+	log_errx("%s", msg_format(m, sizeof(m), MSG_RESTORE_FAILED,
+				  w->cfg->loader, w->cfg->ruleset,
 		 pid > 0 && WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		 pid < 0 ? -errno : WIFSIGNALED(status) ? WTERMSIG(status) :
-							  WEXITSTATUS(status));
+							  WEXITSTATUS(status)));
 }
 
 void watch_handle(struct watch *w)
@@ -434,11 +411,12 @@ uint32_t watch_learn_mark(const struct watch *w)
 
 static void warn_restore_files(const struct nfqh_config *c)
 {
+	char m[MSG_LEN];
+
 	if (access(c->loader, X_OK) == 0 && access(c->ruleset, R_OK) == 0)
 		return;
-	log_warnx("ruleset: restore: %s or %s: %s: a ruleset that a firewall reload removes cannot come back by itself "
-		  "(install them, give --loader and --ruleset, or --no-restore)",
-		  c->loader, c->ruleset, strerror(errno));
+	log_warnx("%s", msg_format(m, sizeof(m), MSG_RESTORE_FILES, c->loader,
+				   c->ruleset, strerror(errno)));
 }
 
 int watch_open(struct watch **wp, const struct nfqh_config *cfg,

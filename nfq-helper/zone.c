@@ -6,13 +6,14 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "util.h"
 #include "zone.h"
 
 const char *zone_host_str(uint16_t zone, in_addr_t inner, char *buf)
 {
 	char a[INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &inner, a, sizeof(a));
+	util_addr_str(inner, a);
 	if (zone)
 		snprintf(buf, ZONE_HOST_STRLEN, "zone %u %s", zone, a);
 	else

@@ -22,7 +22,9 @@ run -T never
 expect 2 "invalid timeout \`never'" "bad timeout"
 
 run
-expect 1 "map ip natt_pin pins: No such file or directory (load the ruleset first: /usr/share/nfq-helper/natt-pin-load)" "no ruleset"
+expect 1 "map ip natt_pin pins: No such file or directory (load the ruleset first: /usr/share/nfq-helper/natt-pin-load /etc/nfq-helper/natt-pin.nft)" "no ruleset"
+run --loader /opt/pins/load --ruleset /opt/pins/pins.nft
+expect 1 "(load the ruleset first: /opt/pins/load /opt/pins/pins.nft)" "no ruleset, the remedy with --loader and --ruleset"
 
 ip netns exec "$nat" nft add table ip natt_pin
 ip netns exec "$nat" nft add map ip natt_pin pins "{ type ipv4_addr : ipv4_addr; }"

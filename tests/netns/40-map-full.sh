@@ -21,7 +21,7 @@ kill -USR1 "$HELPER_PID"
 busywait 3000 grep -q "stats: pins added" "$WORK/helper.log" || fail "no counters"
 grep -q "pins added 2, .* map full 4," "$WORK/helper.log" ||
 	fail "counters: $(grep 'stats: pins' "$WORK/helper.log")"
-[ "$(grep -c 'map ip natt_small pins is full (2 elements): raise its size in natt-pin.nft' "$WORK/helper.log")" = 1 ] ||
+[ "$(grep -c 'map ip natt_small pins is full at 2 elements (raise its size in ' "$WORK/helper.log")" = 1 ] ||
 	fail "expected one rate-limited warning: $(grep full "$WORK/helper.log")"
 [ "$(ip netns exec "$nat" nft list map ip natt_small pins | grep -c '100\.64\.1\.')" = 2 ] ||
 	fail "map should hold 2 pins"
@@ -53,7 +53,7 @@ grep -q "pins added 2, .* map full 4,.* learns 6, learn refusals 4" "$WORK/learn
 	fail "learn counters: $(grep 'stats: pins' "$WORK/learn.log")"
 grep -q "batches .* transactions 0, failed 0," "$WORK/learn.log" ||
 	fail "transactions with the learn rule: $(grep 'stats: batches' "$WORK/learn.log")"
-[ "$(grep -c 'map ip natt_pin pins is full (2 elements): raise its size in natt-pin.nft' "$WORK/learn.log")" = 1 ] ||
+[ "$(grep -c 'map ip natt_pin pins is full at 2 elements (raise its size in ' "$WORK/learn.log")" = 1 ] ||
 	fail "expected one rate-limited warning: $(grep full "$WORK/learn.log")"
 refused=$(ip netns exec "$nat" nft list counter ip natt_pin learn_refused | awk '/packets/ { print $2 }')
 [ "$refused" = 4 ] || fail "counter learn_refused: $refused, expected 4"

@@ -12,7 +12,7 @@ chk() { out=$(ip netns exec "$nat" "$HELPER" --check "$@" 2>&1); rc=$?; }
 
 chk
 [ "$rc" = 1 ] || fail "--check without a ruleset: exit $rc"
-grep -q "FAIL  map ip natt_pin pins: No such file or directory (load it: /usr/share/nfq-helper/natt-pin-load)" <<<"$out" ||
+grep -q "FAIL  map ip natt_pin pins: No such file or directory (load the ruleset first: /usr/share/nfq-helper/natt-pin-load /etc/nfq-helper/natt-pin.nft)" <<<"$out" ||
 	fail "--check without a ruleset: $out"
 
 load_pin_ruleset "$nat" || fail "ruleset"
@@ -33,7 +33,7 @@ chk -q 7
 out=$(ip netns exec "$nat" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	--inh-caps=-all "$HELPER" --check 2>&1)
 rc=$?
-[ "$rc" = 1 ] && grep -q "FAIL  CAP_NET_ADMIN: missing (run as root or grant the capability)" <<<"$out" ||
+[ "$rc" = 1 ] && grep -q "FAIL  map ip natt_pin pins: Operation not permitted (needs CAP_NET_ADMIN: run as root or grant the capability)" <<<"$out" ||
 	fail "--check without CAP_NET_ADMIN: $out"
 echo "--check: not ready without the ruleset, ready with it"
 

@@ -76,7 +76,7 @@ ip netns exec "$nat" nft -f "$WORK/nftables.conf" || fail "the operator's reload
 busywait 5000 grep -q 'ruleset: back after' "$WORK/helper.log" ||
 	fail "not restored: $(grep ruleset: "$WORK/helper.log" | grep -v read)"
 [ "$(count 'the fix is off')" = 1 ] || fail "not one error: $(grep 'fix is off' "$WORK/helper.log")"
-grep -q "ruleset: table ip natt_pin gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with \`flush ruleset\` (Debian's /etc/nftables.conf); remedy: include natt-pin.nft from /etc/nftables.conf (see nfq-helper(8)); reloading it now" "$WORK/helper.log" ||
+grep -qF "ruleset: table ip natt_pin gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with \`flush ruleset\`, as Debian's /etc/nftables.conf does (include $WORK/natt-pin.nft from /etc/nftables.conf, as nfq-helper(8) shows; reloading it now)" "$WORK/helper.log" ||
 	fail "the error: $(grep 'fix is off' "$WORK/helper.log")"
 grep -q "(restored by the loader)" "$WORK/helper.log" || fail "who restored it"
 gap=$(grep -o 'back after [0-9]* ms' "$WORK/helper.log")
@@ -137,7 +137,7 @@ load_pin_ruleset "$nat" || fail "ruleset"
 helper "$WORK/helper.log" --no-restore --ruleset "$WORK/natt-pin.nft" -M "$WORK/run/metrics.prom"
 ip netns exec "$nat" nft flush ruleset
 busywait 5000 grep -q "the fix is off" "$WORK/helper.log" || fail "--no-restore: no error"
-grep -q "table ip natt_pin gone, .*; load it: natt-pin-load $WORK/natt-pin.nft$" "$WORK/helper.log" ||
+grep -q "table ip natt_pin gone, .*; load it now: /usr/share/nfq-helper/natt-pin-load $WORK/natt-pin.nft)$" "$WORK/helper.log" ||
 	fail "--no-restore: $(grep 'fix is off' "$WORK/helper.log")"
 metrics "nfq_helper_ruleset_ok 0" "nfq_helper_ruleset_losses_total 1"
 ip netns exec "$nat" nft list table ip natt_pin >/dev/null 2>&1 && fail "--no-restore restored"

@@ -52,11 +52,12 @@ static void test_from_ct(void)
 	CHECK(!ikeflow_justifies_pin(&f));
 
 	e = entry(500, POOL_A, IPS_SEEN_REPLY);
+	CHECK(ikeflow_src_nated(&e));
 	e.status &= ~IPS_SRC_NAT;	/* not NATed by this box */
-	CHECK(!ikeflow_from_ct(&e, &f));
+	CHECK(!ikeflow_src_nated(&e) && !ikeflow_from_ct(&e, &f));
 	e = entry(500, POOL_A, IPS_SEEN_REPLY);
 	e.reply.dst = e.orig.src;	/* the box's own flow */
-	CHECK(!ikeflow_from_ct(&e, &f));
+	CHECK(!ikeflow_src_nated(&e) && !ikeflow_from_ct(&e, &f));
 	e = entry(53, POOL_A, IPS_SEEN_REPLY);
 	CHECK(!ikeflow_from_ct(&e, &f));
 	e = entry(500, POOL_A, IPS_SEEN_REPLY);
