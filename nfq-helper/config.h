@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Command line -> struct nfqh_config; pure apart from printing help. */
+/* Command line -> struct nfqh_config, a mode at a time; pure: no I/O. */
 #ifndef NFQH_CONFIG_H
 #define NFQH_CONFIG_H
 
@@ -64,9 +64,14 @@ struct nfqh_config {
 
 enum config_result {
 	CONFIG_RUN,
-	CONFIG_EXIT,	/* --help or --version was answered */
+	CONFIG_HELP,	/* --help: print config_usage */
+	CONFIG_VERSION,	/* --version: print config_version */
 	CONFIG_ERROR,	/* err holds the reason */
 };
+
+/* What --help and --version print. */
+extern const char config_usage[];
+extern const char config_version[];
 
 void config_defaults(struct nfqh_config *c);
 enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
