@@ -2,7 +2,6 @@
 /* The ruleset under the daemon: nf_tables events, the loss, the restore. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -11,19 +10,17 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include <libmnl/libmnl.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "loader.h"
 #include "log.h"
 #include "netlink.h"
 #include "nfqh.h"
@@ -45,9 +42,8 @@ struct watch {
 	struct mnl_socket *ev;	/* NULL when polling */
 	int timer;		/* polling: a timerfd, else -1 */
 	struct ruleset_sock rs;
-	int epfd;
-	int pidfd;		/* the running loader, or -1 */
-	pid_t loader;
+	int epfd;		/* the events or timer, and the loader's end */
+	struct loader loader;
 	const struct nfqh_config *cfg;
 	struct nfqh_stats *stats;
 	void (*restored)(void *arg);
@@ -206,67 +202,13 @@ static const char *what_missing(const struct watch *w, const char *missing,
 	return buf;
 }
 
-/* The daemon keeps only CAP_NET_ADMIN; the loader (nft, iptables) needs it. */
-static void pass_net_admin(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, d))
-		return;
-	if (!(d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
-	      CAP_TO_MASK(CAP_NET_ADMIN)))
-		return;
-	d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable |=
-		CAP_TO_MASK(CAP_NET_ADMIN);
-	if (syscall(SYS_capset, &hdr, d) == 0)
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0,
-		      0);
-}
-
-static int start_loader(struct watch *w)
-{
-	const struct nfqh_config *c = w->cfg;
-	struct epoll_event ev = { .events = EPOLLIN };
-	pid_t pid;
-	int fd;
-
-	if (access(c->loader, X_OK) || access(c->ruleset, R_OK))
-		return -errno;
-	log_flush();
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		pass_net_admin();
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		close_range(3, ~0U, 0);
-		execl(c->loader, c->loader, c->ruleset, (char *)NULL);
-		_exit(127);
-	}
-	w->loader = pid;
-	fd = syscall(SYS_pidfd_open, pid, 0);
-	ev.data.fd = fd;
-	if (fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		/* no pidfd (before Linux 5.3): wait here, it is short */
-		if (fd >= 0)
-			close(fd);
-		w->pidfd = -1;
-		return 0;
-	}
-	w->pidfd = fd;
-	return 0;
-}
-
 static void restore(struct watch *w)
 {
 	const struct nfqh_config *c = w->cfg;
 	int ret;
 
 	w->tries++;
-	ret = start_loader(w);
+	ret = loader_start(&w->loader, w->epfd, c->loader, c->ruleset);
 	if (ret == 0) {
 		log_info("ruleset: restoring: %s %s", c->loader, c->ruleset);
 		return;
@@ -376,20 +318,13 @@ static void evaluate(struct watch *w)
 
 static void reap_loader(struct watch *w, bool wait)
 {
-	int status;
-	pid_t pid;
+	int status, ret;
 
-	pid = waitpid(w->loader, &status, wait ? 0 : WNOHANG);
-	if (pid == 0 || (pid < 0 && errno == EINTR))
+	ret = loader_reap(&w->loader, wait, &status);
+	if (ret == 0)
 		return;
-	if (w->pidfd >= 0) {
-		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->pidfd, NULL);
-		close(w->pidfd);
-		w->pidfd = -1;
-	}
-	w->loader = 0;
 	w->recheck = true;
-	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (ret > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		w->loaded = true;
 		return;
 	}
@@ -399,23 +334,23 @@ static void reap_loader(struct watch *w, bool wait)
 	log_errx("ruleset: restore failed: %s %s %s %d (see its message above); "
 		 "the fix stays off until the ruleset is loaded",
 		 w->cfg->loader, w->cfg->ruleset,
-		 pid > 0 && WIFSIGNALED(status) ? "killed by signal" : "exited with",
-		 pid < 0 ? -errno : WIFSIGNALED(status) ? WTERMSIG(status) :
-							  WEXITSTATUS(status));
+		 ret > 0 && WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		 ret < 0 ? ret : WIFSIGNALED(status) ? WTERMSIG(status) :
+						       WEXITSTATUS(status));
 }
 
 void watch_handle(struct watch *w)
 {
 	uint64_t ticks;
 
-	if (w->loader)
-		reap_loader(w, w->pidfd < 0);
+	if (loader_running(&w->loader))
+		reap_loader(w, false);
 	if (w->timer >= 0 && read(w->timer, &ticks, sizeof(ticks)) > 0)
 		w->recheck = true;
 	if (w->ev)
 		take_events(w);
 	/* the loader's own transactions only count once it is done */
-	if (w->recheck && !w->loader) {
+	if (w->recheck && !loader_running(&w->loader)) {
 		w->recheck = false;
 		evaluate(w);
 	}
@@ -434,11 +369,13 @@ uint32_t watch_learn_mark(const struct watch *w)
 
 static void warn_restore_files(const struct nfqh_config *c)
 {
-	if (access(c->loader, X_OK) == 0 && access(c->ruleset, R_OK) == 0)
+	int ret = loader_usable(c->loader, c->ruleset);
+
+	if (ret == 0)
 		return;
 	log_warnx("ruleset: restore: %s or %s: %s: a ruleset that a firewall reload removes cannot come back by itself "
 		  "(install them, give --loader and --ruleset, or --no-restore)",
-		  c->loader, c->ruleset, strerror(errno));
+		  c->loader, c->ruleset, strerror(-ret));
 }
 
 int watch_open(struct watch **wp, const struct nfqh_config *cfg,
@@ -451,7 +388,7 @@ int watch_open(struct watch **wp, const struct nfqh_config *cfg,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->pidfd = w->epfd = w->timer = -1;
+	w->loader.pidfd = w->epfd = w->timer = -1;
 	w->cfg = cfg;
 	w->stats = stats;
 	w->restored = restored;
@@ -483,7 +420,7 @@ void watch_close(struct watch *w)
 {
 	if (!w)
 		return;
-	if (w->loader)
+	if (loader_running(&w->loader))
 		reap_loader(w, true);
 	if (w->ev)
 		mnl_socket_close(w->ev);
