@@ -22,6 +22,7 @@
 #include "nftmap.h"
 #include "notify.h"
 #include "priv.h"
+#include "probe.h"
 #include "queue.h"
 #include "rebuild.h"
 #include "stats.h"
@@ -103,7 +104,7 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		log_warnx("map %s: no flags dynamic: a ruleset of an older shape, every answer is queued and no pin is refreshed (" RULESET_HINT ")",
 			  name);
 	log_info("kernel: element timeout update: %s; pins are refreshed by natt-pin.nft's rules on every kernel",
-		 timeout_update_str(check_timeout_update()));
+		 timeout_update_str(probe_timeout_update()));
 }
 
 /*
