@@ -55,21 +55,27 @@ static size_t take_rule_answer(const struct nlmsghdr *nlh, void *data)
 /* where rules are tried: the batch is never committed */
 #define RULE_TABLE "natt_pin_check"
 
-/* Appends the scratch table's map m (ipv4_addr : ipv4_addr) to the batch. */
-static void put_rule_map(char **p, uint32_t seq)
+/*
+ * Appends a scratch table's set, ipv4_addr keys (NFT_SET_MAP in flags: to
+ * ipv4_addr), to the batch.
+ */
+static void put_set(char **p, const char *table, const char *name,
+		    uint32_t flags, uint32_t seq)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 
 	if (!s)
 		return;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, RULE_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "m");
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 7);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	if (flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 7);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 4);
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
 	nlh = nftnl_nlmsg_build_hdr(*p, NFT_MSG_NEWSET, NFPROTO_IPV4,
 				    NLM_F_CREATE | NLM_F_ACK, seq);
@@ -104,7 +110,7 @@ static int probe_rule(struct prober *pb, struct nftnl_rule *r, bool with_map)
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	p += nlh->nlmsg_len;
 	if (with_map)
-		put_rule_map(&p, seq++);
+		put_set(&p, RULE_TABLE, "m", NFT_SET_MAP, seq++);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, RULE_TABLE);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, "c");
 	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFPROTO_IPV4,
@@ -218,26 +224,6 @@ static void put_probe_table(char **p, const char *table, uint16_t type,
 	nftnl_table_free(t);
 }
 
-static void put_probe_set(char **p, const char *table, uint32_t seq)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!s)
-		return;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
-	nlh = nftnl_nlmsg_build_hdr(*p, NFT_MSG_NEWSET, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_ACK, seq);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	*p += nlh->nlmsg_len;
-	nftnl_set_free(s);
-}
-
 struct probe_answers {
 	uint32_t first, n;
 	int err;	/* the first error */
@@ -280,7 +266,7 @@ static int probe_batch(struct prober *pb, int step)
 	switch (step) {
 	case 0:	/* table, set with timeouts, element expiring in 1 s */
 		put_probe_table(&p, pb->table, NFT_MSG_NEWTABLE, pb->seq++);
-		put_probe_set(&p, pb->table, pb->seq++);
+		put_set(&p, pb->table, "s", NFT_SET_TIMEOUT, pb->seq++);
 		put_probe_elem(&p, pb->table, NFT_MSG_NEWSETELEM,
 			       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, pb->seq++,
 			       1000);
