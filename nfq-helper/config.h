@@ -13,8 +13,9 @@
 
 #define CONFIG_BATCH_MAX 1024
 
+/* config.c parses each mode's options, main.c runs it */
 enum config_mode {
-	MODE_RUN,
+	MODE_RUN,	/* the daemon */
 	MODE_CHECK,	/* --check: kernel support and ruleset, then exit */
 	MODE_STATUS,	/* --status: live pins and counters, then exit */
 	MODE_EXPLAIN,	/* --explain [ZONE:]INNER [GATEWAY]: one subscriber */
@@ -74,6 +75,10 @@ extern const char config_usage[];
 extern const char config_version[];
 
 void config_defaults(struct nfqh_config *c);
+/*
+ * Fills c (config_defaults() first) from argv; the mode is the last switch
+ * given. CONFIG_ERROR: err names the bad token.
+ */
 enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				char *err, size_t errlen);
 

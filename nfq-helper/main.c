@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfq-helper: start-up checks, signals and the main loop. */
+/* nfq-helper: runs the mode asked for; the daemon's start-up, signals, loop. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
