@@ -10,25 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 
 #include "check.h"
-#include "ct.h"
 #include "msg.h"
 #include "netlink.h"
 #include "nftmap.h"
+#include "probe.h"
 #include "queue.h"
 #include "ruleset.h"
 #include "status.h"
@@ -39,8 +28,6 @@ struct checker {
 	uint32_t seq;
 	int failed;
 	bool zone_priority;	/* the loaded rules put the zone there */
-	char probe[32];	/* the timeout-update probe's scratch table */
-	char rbuf[NL_RECV_SIZE];
 };
 
 static void say(struct checker *c, const char *level, const char *fmt, ...)
@@ -153,124 +140,10 @@ static void check_learn(struct checker *c, const struct nfqh_config *cfg,
 		    mark);
 }
 
-struct probe {
-	uint32_t rule_seq;
-	int err;	/* the rule's answer */
-};
-
-static size_t take_probe_answer(const struct nlmsghdr *nlh, void *data)
-{
-	struct probe *pr = data;
-
-	if (nlh->nlmsg_type != NLMSG_ERROR)
-		return 0;
-	if (nlh->nlmsg_seq == pr->rule_seq)
-		pr->err = nl_error(nlh);
-	return 1;
-}
-
-#define CHECK_TABLE "natt_pin_check"
-
-/* Appends the scratch table's map m (ipv4_addr : ipv4_addr) to the batch. */
-static void put_check_map(char **p, uint32_t seq)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!s)
-		return;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, CHECK_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "m");
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 7);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
-	nlh = nftnl_nlmsg_build_hdr(*p, NFT_MSG_NEWSET, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_ACK, seq);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	*p += nlh->nlmsg_len;
-	nftnl_set_free(s);
-}
-
-/*
- * Whether the kernel takes rule r, in a scratch table (with map m first when
- * with_map): a batch without its end message is checked by the kernel and
- * then undone, as `nft -c` does. The rule's answer, or -errno. Frees r.
- */
-static int probe_rule(struct checker *c, struct nftnl_rule *r, bool with_map)
-{
-	char buf[4 * NL_MSG_SIZE], *p = buf;
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nftnl_chain *ch = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
-	uint32_t seq = c->seq, first;
-	struct probe probe = { 0 };
-	int ret = -ENOMEM;
-
-	if (!t || !ch || !r)
-		goto out;
-	nlh = nftnl_batch_begin(p, seq++);
-	p += nlh->nlmsg_len;
-	first = seq;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, CHECK_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWTABLE, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_ACK, seq++);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	p += nlh->nlmsg_len;
-	if (with_map)
-		put_check_map(&p, seq++);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, CHECK_TABLE);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, "c");
-	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_ACK, seq++);
-	nftnl_chain_nlmsg_build_payload(nlh, ch);
-	p += nlh->nlmsg_len;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, CHECK_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "c");
-	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	p += nlh->nlmsg_len;
-	c->seq = seq;
-	probe.rule_seq = seq - 1;
-	ret = mnl_socket_sendto(c->nl, buf, p - buf) < 0 ? -errno : 0;
-	if (ret == 0)	/* every message answers */
-		ret = nl_collect(c->nl, c->portid, c->rbuf, sizeof(c->rbuf),
-				 seq - first, take_probe_answer, &probe);
-	if (ret == 0)
-		ret = probe.err;
-out:
-	nftnl_rule_free(r);
-	nftnl_chain_free(ch);
-	nftnl_table_free(t);
-	return ret;
-}
-
-/* A rule holding expression e (freed with it); NULL without memory. */
-static struct nftnl_rule *rule_of(struct nftnl_expr *e)
-{
-	struct nftnl_rule *r = e ? nftnl_rule_alloc() : NULL;
-
-	if (r)
-		nftnl_rule_add_expr(r, e);
-	else
-		nftnl_expr_free(e);
-	return r;
-}
-
 static void check_native_queue(struct checker *c)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("queue");
-	int err;
+	int err = probe_queue_expr();
 
-	if (e) {
-		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, 0);
-		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
-				   NFT_QUEUE_FLAG_BYPASS);
-	}
-	err = probe_rule(c, rule_of(e), false);
 	if (err == -ENOMEM)
 		say(c, "warn", "nft queue expression: could not tell (%s)", strerror(-err));
 	else if (err == 0)
@@ -280,36 +153,10 @@ static void check_native_queue(struct checker *c)
 		    "natt-pin-load feeds the queue through iptables-nft instead", strerror(-err));
 }
 
-/* `ip saddr @m` of a map m: taken since Linux 6.4, EINVAL before. */
-static int probe_map_key_lookup(struct checker *c)
-{
-	struct nftnl_expr *load = nftnl_expr_alloc("payload");
-	struct nftnl_expr *lookup = nftnl_expr_alloc("lookup");
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (!load || !lookup || !r) {
-		nftnl_expr_free(load);
-		nftnl_expr_free(lookup);
-		nftnl_rule_free(r);
-		return -ENOMEM;
-	}
-	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_BASE,
-			   NFT_PAYLOAD_NETWORK_HEADER);
-	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
-	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_LEN, 4);
-	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, load);
-	nftnl_expr_set_str(lookup, NFTNL_EXPR_LOOKUP_SET, "m");
-	nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SET_ID, 1);
-	nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, lookup);
-	return probe_rule(c, r, true);
-}
-
 /* What the kernel takes, and the shape natt-pin-load gave the ruleset. */
 static void check_shape(struct checker *c, const struct ruleset_rules *q)
 {
-	int err = probe_map_key_lookup(c);
+	int err = probe_map_key_lookup();
 	const char *kernel = err == 0 ? "yes" :
 			     err == -EINVAL ? "no (before Linux 6.4)" :
 					      strerror(-err);
@@ -366,7 +213,7 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 {
 	struct queue *q;
 	bool ct_attached;
-	uint16_t probe = cfg->queue_num == 65535 ? 65534 : 65535;
+	uint16_t spare = cfg->queue_num == 65535 ? 65534 : 65535;
 	char t[MSG_LEN];
 	int ret;
 
@@ -383,14 +230,13 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 		return;
 	}
 	/* conntrack attachment is a kernel feature: ask on a spare queue */
-	ret = queue_open(&q, probe, &ct_attached);
+	ret = probe_ct_attached(spare);
 	if (ret < 0) {
 		say(c, "warn", "conntrack in queued packets: could not tell (queue %u: %s)",
-		    probe, strerror(-ret));
+		    spare, strerror(-ret));
 		return;
 	}
-	queue_close(q);
-	if (ct_attached)
+	if (ret)
 		say(c, "ok", "conntrack in queued packets: yes (no lookups needed)");
 	else if (c->zone_priority)
 		say(c, "info", "conntrack in queued packets: no (CONFIG_NETFILTER_NETLINK_GLUE_CT): "
@@ -403,217 +249,18 @@ static void check_queue(struct checker *c, const struct nfqh_config *cfg)
 
 static void check_ctnetlink(struct checker *c)
 {
-	struct ct_sock *cs = NULL;
-	struct ct_query q = { .reply = { .src = htonl(0x7f000001),
-					 .dst = htonl(0x7f000001),
-					 .sport = 9, .dport = 9,
-					 .proto = IPPROTO_UDP } };
-	int ret;
+	int ret = probe_ctnetlink();
 
-	ret = ct_open(&cs);
 	if (ret == 0)
-		ret = ct_lookup(cs, &q, 1);
-	if (ret == 0 && (q.err == 0 || q.err == -ENOENT))
 		say(c, "ok", "ctnetlink: answers lookups");
 	else
 		say(c, "FAIL", "ctnetlink: %s (needs nf_conntrack_netlink)",
-		    strerror(ret ? -ret : -q.err));
-	ct_close(cs);
-}
-
-/* a name of its own per process: two probes at once do not meet */
-#define PROBE_TABLE_FMT "natt_pin_probe_%ld"
-
-/* Appends one message for the scratch table's set to the batch at *p. */
-static void put_probe_elem(char **p, const char *table, uint16_t type,
-			   uint16_t flags, uint32_t seq, uint64_t expiration_ms)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	uint32_t key = htonl(0x7f000001);
-	struct nlmsghdr *nlh;
-
-	if (!s || !e) {
-		nftnl_set_free(s);
-		nftnl_set_elem_free(e);
-		return;
-	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
-	if (expiration_ms) {
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, 60000);
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION,
-				       expiration_ms);
-	}
-	nftnl_set_elem_add(s, e);
-	nlh = nftnl_nlmsg_build_hdr(*p, type, NFPROTO_IPV4, flags, seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	*p += nlh->nlmsg_len;
-	nftnl_set_free(s);
-}
-
-static void put_probe_table(char **p, const char *table, uint16_t type,
-			    uint32_t seq)
-{
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!t)
-		return;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nlh = nftnl_nlmsg_build_hdr(*p, type, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_ACK, seq);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	*p += nlh->nlmsg_len;
-	nftnl_table_free(t);
-}
-
-static void put_probe_set(char **p, const char *table, uint32_t seq)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!s)
-		return;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7);	/* ipv4_addr */
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
-	nlh = nftnl_nlmsg_build_hdr(*p, NFT_MSG_NEWSET, NFPROTO_IPV4,
-				    NLM_F_CREATE | NLM_F_ACK, seq);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	*p += nlh->nlmsg_len;
-	nftnl_set_free(s);
-}
-
-struct probe_answers {
-	uint32_t first, n;
-	int err;	/* the first error */
-};
-
-static size_t take_any_answer(const struct nlmsghdr *nlh, void *data)
-{
-	struct probe_answers *a = data;
-
-	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - a->first >= a->n)
-		return 0;
-	if (!a->err)
-		a->err = nl_error(nlh);
-	return 1;
-}
-
-/* Sends the batch at buf..end (seq .. seq + n - 1 asking for answers). */
-static int probe_send(struct checker *c, char *buf, char *end, uint32_t seq,
-		      uint32_t n)
-{
-	struct probe_answers a = { .first = seq, .n = n };
-	int ret;
-
-	if (mnl_socket_sendto(c->nl, buf, end - buf) < 0)
-		return -errno;
-	ret = nl_collect(c->nl, c->portid, c->rbuf, sizeof(c->rbuf), n,
-			 take_any_answer, &a);
-	return ret < 0 ? ret : a.err;
-}
-
-static int probe_batch(struct checker *c, int step)
-{
-	char buf[4 * NL_MSG_SIZE], *p = buf;
-	struct nlmsghdr *nlh;
-	uint32_t first;
-
-	nlh = nftnl_batch_begin(p, c->seq++);
-	p += nlh->nlmsg_len;
-	first = c->seq;
-	switch (step) {
-	case 0:	/* table, set with timeouts, element expiring in 1 s */
-		put_probe_table(&p, c->probe, NFT_MSG_NEWTABLE, c->seq++);
-		put_probe_set(&p, c->probe, c->seq++);
-		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
-			       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, c->seq++,
-			       1000);
-		break;
-	case 1:	/* the same element again, expiring in 60 s */
-		put_probe_elem(&p, c->probe, NFT_MSG_NEWSETELEM,
-			       NLM_F_CREATE | NLM_F_ACK, c->seq++, 60000);
-		break;
-	default:
-		put_probe_table(&p, c->probe, NFT_MSG_DELTABLE, c->seq++);
-		break;
-	}
-	nlh = nftnl_batch_end(p, c->seq++);
-	p += nlh->nlmsg_len;
-	return probe_send(c, buf, p, first, c->seq - 1 - first);
-}
-
-static int probe_elems_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *e;
-
-	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0) {
-		it = nftnl_set_elems_iter_create(s);
-		while (it && (e = nftnl_set_elems_iter_next(it)))
-			if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
-				*(uint64_t *)data = nftnl_set_elem_get_u64(
-					e, NFTNL_SET_ELEM_EXPIRATION);
-		nftnl_set_elems_iter_destroy(it);
-	}
-	nftnl_set_free(s);
-	return MNL_CB_OK;
-}
-
-/* The probe element's time left, by a dump of the scratch set. */
-static int probe_expiry(struct checker *c, uint64_t *ms)
-{
-	char buf[NL_MSG_SIZE];
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-	int ret;
-
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->probe);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "s");
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4,
-				    NLM_F_DUMP | NLM_F_ACK, c->seq++);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	ret = nl_request(c->nl, c->portid, nlh, c->rbuf, sizeof(c->rbuf),
-			 probe_elems_cb, ms);
-	return ret;
-}
-
-int check_timeout_update(void)
-{
-	struct checker c = { .seq = time(NULL) };
-	uint64_t left = 0;
-	int ret;
-
-	snprintf(c.probe, sizeof(c.probe), PROBE_TABLE_FMT, (long)getpid());
-	ret = nl_open(NETLINK_NETFILTER, &c.nl, &c.portid);
-	if (ret < 0)
-		return ret;
-	ret = probe_batch(&c, 0);
-	if (ret == 0)
-		ret = probe_batch(&c, 1);
-	if (ret == 0)
-		ret = probe_expiry(&c, &left);
-	probe_batch(&c, 2);	/* the table goes, whatever happened */
-	mnl_socket_close(c.nl);
-	if (ret < 0)
-		return ret;
-	/* without the update the element keeps its first second */
-	return left > 30000;
+		    strerror(-ret));
 }
 
 static void check_timeout_update_line(struct checker *c)
 {
-	int ret = check_timeout_update();
+	int ret = probe_timeout_update();
 
 	if (ret < 0)
 		say(c, "warn", "element timeout update: could not tell (%s)", strerror(-ret));

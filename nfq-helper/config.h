@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Command line -> struct nfqh_config; pure apart from printing help. */
+/* Command line -> struct nfqh_config, a mode at a time; pure: no I/O. */
 #ifndef NFQH_CONFIG_H
 #define NFQH_CONFIG_H
 
@@ -13,8 +13,9 @@
 
 #define CONFIG_BATCH_MAX 1024
 
+/* config.c parses each mode's options, main.c runs it */
 enum config_mode {
-	MODE_RUN,
+	MODE_RUN,	/* the daemon */
 	MODE_CHECK,	/* --check: kernel support and ruleset, then exit */
 	MODE_STATUS,	/* --status: live pins and counters, then exit */
 	MODE_EXPLAIN,	/* --explain [ZONE:]INNER [GATEWAY]: one subscriber */
@@ -64,11 +65,20 @@ struct nfqh_config {
 
 enum config_result {
 	CONFIG_RUN,
-	CONFIG_EXIT,	/* --help or --version was answered */
+	CONFIG_HELP,	/* --help: print config_usage */
+	CONFIG_VERSION,	/* --version: print config_version */
 	CONFIG_ERROR,	/* err holds the reason */
 };
 
+/* What --help and --version print. */
+extern const char config_usage[];
+extern const char config_version[];
+
 void config_defaults(struct nfqh_config *c);
+/*
+ * Fills c (config_defaults() first) from argv; the mode is the last switch
+ * given. CONFIG_ERROR: err names the bad token.
+ */
 enum config_result config_parse(struct nfqh_config *c, int argc, char **argv,
 				char *err, size_t errlen);
 

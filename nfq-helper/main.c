@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfq-helper: start-up checks, signals and the main loop. */
+/* nfq-helper: runs the mode asked for; the daemon's start-up, signals, loop. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +23,7 @@
 #include "nftmap.h"
 #include "notify.h"
 #include "priv.h"
+#include "probe.h"
 #include "queue.h"
 #include "rebuild.h"
 #include "stats.h"
@@ -84,7 +85,7 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		log_warnx("%s", msg_format(m, sizeof(m), MSG_MAP_NOT_DYNAMIC,
 					   name));
 	log_info("kernel: element timeout update: %s; pins are refreshed by natt-pin.nft's rules on every kernel",
-		 timeout_update_str(check_timeout_update()));
+		 timeout_update_str(probe_timeout_update()));
 }
 
 /*
@@ -406,20 +407,100 @@ static void drop_privileges(void)
 			    " (bounding set as given: no CAP_SETPCAP)");
 }
 
+/* The ruleset's watch, once the queue is bound; then what the daemon serves. */
+static struct watch *open_watch(struct helper *h, const struct nfqh_config *cfg,
+				struct restore_ctx *rc)
+{
+	struct watch *watch;
+	char m[MSG_LEN];
+	int ret;
+
+	ret = watch_open(&watch, cfg, &h->stats, restore_done, rc);
+	if (ret < 0)
+		fatalx("%s", msg_errno(m, sizeof(m), -ret,
+				       "ruleset: nf_tables events"));
+	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
+		 ", pin timeout %" PRIu64 "s); batch %u",
+		 cfg->queue_num, h->ct ? "ctnetlink lookups, in the answer's zone where natt-pin.nft puts it in its priority (kernel attaches none to queued packets)" :
+					 "queued packets",
+		 h->map_name, h->map_size, h->timeout_ms / 1000, cfg->batch);
+	helper_set_learn(h, watch_learn_mark(watch));
+	return watch;
+}
+
+/* SIGTERM came: the queue drained and unbound, the last counters, all closed. */
+static void finish(struct helper *h, struct watch *watch,
+		   const struct nfqh_config *cfg)
+{
+	notify("STOPPING=1");
+	stop(h, cfg->queue_num);
+	helper_read_kernel_counters(h);
+	caps_summary(h);
+	stats_log(&h->stats);
+	write_metrics(h, cfg->metrics);
+	log_info("queue %u unbound, pins stay in map %s; exiting",
+		 cfg->queue_num, h->map_name);
+	watch_close(watch);
+	ct_close(h->ct);
+	nftmap_close(h->map);
+	helper_free(h);
+}
+
+static int run_daemon(const struct nfqh_config *cfg)
+{
+	struct helper h = { 0 };
+	struct restore_ctx rc = { .h = &h, .cfg = cfg };
+	struct rebuild_result rebuilt;
+	struct watch *watch;
+	char map_name[600];
+	sigset_t unblocked;
+
+	log_init(cfg->log_dest, cfg->verbose);
+	if (helper_init(&h, cfg->batch) < 0)
+		fatalx("out of memory");
+	h.map_name = map_name;
+
+	open_map(&h, cfg, map_name, sizeof(map_name));
+	set_signals(&unblocked);
+	open_queue(&h, cfg);
+	watch = open_watch(&h, cfg, &rc);
+	drop_privileges();
+	/* before the rebuild: the pins it restores or finds join the caps */
+	start_limits(&h, cfg);
+
+	log_flush();
+	/* after binding: IKE answers meanwhile are pinned, not bypassed */
+	rebuild_run(&h, &rebuilt);
+	write_metrics(&h, cfg->metrics);
+	log_flush();
+	notify("READY=1\nSTATUS=serving queue");
+
+	serve(&h, watch, cfg, &unblocked);
+
+	finish(&h, watch, cfg);
+	return 0;
+}
+
+/* Each mode's run (config.c parses its options); the exit status. */
+static int (*const mode_run[])(const struct nfqh_config *cfg) = {
+	[MODE_RUN] = run_daemon,
+	[MODE_CHECK] = check_run,
+	[MODE_STATUS] = status_run,
+	[MODE_EXPLAIN] = explain_run,
+};
+
 int main(int argc, char **argv)
 {
 	struct nfqh_config cfg;
-	struct helper h = { 0 };
-	struct restore_ctx rc = { .h = &h, .cfg = &cfg };
-	struct rebuild_result rebuilt;
-	struct watch *watch;
-	char err[256], map_name[600], m[MSG_LEN];
-	sigset_t unblocked;
-	int ret;
+	char err[256];
 
 	config_defaults(&cfg);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
-	case CONFIG_EXIT:
+	case CONFIG_HELP:
+		fputs(config_usage, stdout);
+		return 0;
+	case CONFIG_VERSION:
+		printf("nfq-helper %s\n", config_version);
 		return 0;
 	case CONFIG_ERROR:
 		fprintf(stderr, "nfq-helper: %s\n(try nfq-helper --help)\n", err);
@@ -428,54 +509,5 @@ int main(int argc, char **argv)
 		break;
 	}
 	msg_set_paths(cfg.loader, cfg.ruleset);
-	if (cfg.mode == MODE_CHECK)
-		return check_run(&cfg);
-	if (cfg.mode == MODE_STATUS)
-		return status_run(&cfg);
-	if (cfg.mode == MODE_EXPLAIN)
-		return explain_run(&cfg);
-	log_init(cfg.log_dest, cfg.verbose);
-	if (helper_init(&h, cfg.batch) < 0)
-		fatalx("out of memory");
-	h.map_name = map_name;
-
-	open_map(&h, &cfg, map_name, sizeof(map_name));
-	set_signals(&unblocked);
-	open_queue(&h, &cfg);
-	ret = watch_open(&watch, &cfg, &h.stats, restore_done, &rc);
-	if (ret < 0)
-		fatalx("%s", msg_errno(m, sizeof(m), -ret,
-				       "ruleset: nf_tables events"));
-	log_info("queue %u bound; conntrack from %s; map %s (size %" PRIu32
-		 ", pin timeout %" PRIu64 "s); batch %u",
-		 cfg.queue_num, h.ct ? "ctnetlink lookups, in the answer's zone where natt-pin.nft puts it in its priority (kernel attaches none to queued packets)" :
-				       "queued packets",
-		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
-	helper_set_learn(&h, watch_learn_mark(watch));
-	drop_privileges();
-	/* before the rebuild: the pins it restores or finds join the caps */
-	start_limits(&h, &cfg);
-
-	log_flush();
-	/* after binding: IKE answers meanwhile are pinned, not bypassed */
-	rebuild_run(&h, &rebuilt);
-	write_metrics(&h, cfg.metrics);
-	log_flush();
-	notify("READY=1\nSTATUS=serving queue");
-
-	serve(&h, watch, &cfg, &unblocked);
-
-	notify("STOPPING=1");
-	stop(&h, cfg.queue_num);
-	helper_read_kernel_counters(&h);
-	caps_summary(&h);
-	stats_log(&h.stats);
-	write_metrics(&h, cfg.metrics);
-	log_info("queue %u unbound, pins stay in map %s; exiting",
-		 cfg.queue_num, map_name);
-	watch_close(watch);
-	ct_close(h.ct);
-	nftmap_close(h.map);
-	helper_free(&h);
-	return 0;
+	return mode_run[cfg.mode](&cfg);
 }

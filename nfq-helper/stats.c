@@ -113,6 +113,13 @@ static void gauge(FILE *f, const char *name, const char *help, double v)
 		name, help, name, name, v);
 }
 
+static void gauge_count(FILE *f, const char *name, const char *help,
+			uint64_t v)
+{
+	fprintf(f, "# HELP nfq_helper_%s %s\n# TYPE nfq_helper_%s gauge\nnfq_helper_%s %" PRIu64 "\n",
+		name, help, name, name, v);
+}
+
 static void ruleset_prometheus(const struct nfqh_stats *s, FILE *f)
 {
 	gauge(f, "ruleset_ok", "1 while the table, the map and the queue rules exist.",
@@ -134,12 +141,9 @@ static void ruleset_prometheus(const struct nfqh_stats *s, FILE *f)
 		NULL, s->event_overruns);
 }
 
-void stats_prometheus(const struct nfqh_stats *s, FILE *f)
+/* What became of the queued packets, and the IKE parser's verdicts. */
+static void packets_prometheus(const struct nfqh_stats *s, FILE *f)
 {
-	static const uint64_t edges[] = { 10, 20, 50, 100, 200, 500, 1000,
-					  2000, 5000, 10000, 100000 };
-	uint64_t below = 0;
-	size_t i = 0, e;
 	char label[64];
 	int r;
 
@@ -164,6 +168,11 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 			r == IKE_TRUNCATED ? "IKE-like answers that may not pin, by reason." : NULL,
 			label, s->ike_rejected_by[r]);
 	}
+}
+
+/* Pin outcomes, the caps' refusals and the learn rule's work. */
+static void pins_prometheus(const struct nfqh_stats *s, FILE *f)
+{
 	counter(f, "pins_total", "Pin outcomes.", "{outcome=\"added\"}", s->pins_added);
 	counter(f, "pins_total", NULL, "{outcome=\"already_pinned\"}", s->pins_present);
 	counter(f, "pins_total", NULL, "{outcome=\"conflict\"}", s->pin_conflicts);
@@ -180,18 +189,21 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 	counter(f, "pins_rate_limited_total", NULL, "{scope=\"all\"}", s->pins_rate_all);
 	counter(f, "pin_checks_total", "Reads of pins in the kernel (a host at its cap, expired estimates).",
 		NULL, s->pin_checks);
-	fprintf(f, "# HELP nfq_helper_pins_known Pins the daemon's table holds (for the caps).\n"
-		   "# TYPE nfq_helper_pins_known gauge\nnfq_helper_pins_known %" PRIu64 "\n",
-		s->pin_table);
+	gauge_count(f, "pins_known", "Pins the daemon's table holds (for the caps).",
+		    s->pin_table);
 	counter(f, "learns_total",
 		"Answers accepted with the learn bit: the kernel's learn rule writes their pin.",
 		NULL, s->learns);
 	counter(f, "learn_refused_total",
 		"Pins the kernel's learn rule could not write: map full (counter learn_refused).",
 		NULL, s->learn_refused);
-	fprintf(f, "# HELP nfq_helper_learn_mark The packet-mark bit of the ruleset's learn rule; 0: none, pins by transactions.\n"
-		   "# TYPE nfq_helper_learn_mark gauge\nnfq_helper_learn_mark %" PRIu64 "\n",
-		s->learn_mark);
+	gauge_count(f, "learn_mark", "The packet-mark bit of the ruleset's learn rule; 0: none, pins by transactions.",
+		    s->learn_mark);
+}
+
+/* Transactions, the ruleset's own counters, and the queue's batches. */
+static void work_prometheus(const struct nfqh_stats *s, FILE *f)
+{
 	counter(f, "transactions_total", "nftables transactions sent (rebuilds, heals, a ruleset without the learn rule).",
 		NULL, s->transactions);
 	counter(f, "transactions_failed_total", "nftables transactions the kernel aborted.",
@@ -209,9 +221,18 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 		NULL, s->verdict_errors);
 	counter(f, "verdict_messages_total", "Verdict messages sent: one per run of answers with the same mark.",
 		NULL, s->verdict_msgs);
-	fprintf(f, "# HELP nfq_helper_batch_max Largest batch taken in one wakeup.\n"
-		   "# TYPE nfq_helper_batch_max gauge\nnfq_helper_batch_max %" PRIu64 "\n",
-		s->batch_max);
+	gauge_count(f, "batch_max", "Largest batch taken in one wakeup.",
+		    s->batch_max);
+}
+
+/* The latency histogram, in the coarser buckets Prometheus is given. */
+static void latency_prometheus(const struct nfqh_stats *s, FILE *f)
+{
+	static const uint64_t edges[] = { 10, 20, 50, 100, 200, 500, 1000,
+					  2000, 5000, 10000, 100000 };
+	uint64_t below = 0;
+	size_t i = 0, e;
+
 	fprintf(f, "# HELP nfq_helper_verdict_latency_seconds From the packet's receipt by the helper to its verdict.\n"
 		   "# TYPE nfq_helper_verdict_latency_seconds histogram\n");
 	for (e = 0; e < sizeof(edges) / sizeof(edges[0]); e++) {
@@ -224,6 +245,14 @@ void stats_prometheus(const struct nfqh_stats *s, FILE *f)
 		   "nfq_helper_verdict_latency_seconds_sum %g\n"
 		   "nfq_helper_verdict_latency_seconds_count %" PRIu64 "\n",
 		latency_count(s), s->latency_sum_us / 1e6, latency_count(s));
+}
+
+void stats_prometheus(const struct nfqh_stats *s, FILE *f)
+{
+	packets_prometheus(s, f);
+	pins_prometheus(s, f);
+	work_prometheus(s, f);
+	latency_prometheus(s, f);
 	ruleset_prometheus(s, f);
 }
 

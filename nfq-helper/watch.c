@@ -2,7 +2,6 @@
 /* The ruleset under the daemon: nf_tables events, the loss, the restore. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,7 +11,6 @@
 #include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -22,6 +20,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "loader.h"
 #include "log.h"
 #include "msg.h"
 #include "netlink.h"
@@ -46,9 +45,8 @@ struct watch {
 	struct mnl_socket *ev;	/* NULL when polling */
 	int timer;		/* polling: a timerfd, else -1 */
 	struct ruleset_sock rs;
-	int epfd;
-	int pidfd;		/* the running loader, or -1 */
-	pid_t loader;
+	int epfd;		/* the events or timer, and the loader's end */
+	struct loader loader;
 	const struct nfqh_config *cfg;
 	struct nfqh_stats *stats;
 	void (*restored)(void *arg);
@@ -199,41 +197,6 @@ static const char *what_missing(const struct watch *w, const char *missing,
 	return buf;
 }
 
-static int start_loader(struct watch *w)
-{
-	const struct nfqh_config *c = w->cfg;
-	struct epoll_event ev = { .events = EPOLLIN };
-	pid_t pid;
-	int fd;
-
-	if (access(c->loader, X_OK) || access(c->ruleset, R_OK))
-		return -errno;
-	log_flush();
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* the daemon keeps only CAP_NET_ADMIN; the loader needs it */
-		priv_pass_net_admin();
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		close_range(3, ~0U, 0);
-		execl(c->loader, c->loader, c->ruleset, (char *)NULL);
-		_exit(127);
-	}
-	w->loader = pid;
-	fd = syscall(SYS_pidfd_open, pid, 0);
-	ev.data.fd = fd;
-	if (fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		/* no pidfd (before Linux 5.3): wait here, it is short */
-		if (fd >= 0)
-			close(fd);
-		w->pidfd = -1;
-		return 0;
-	}
-	w->pidfd = fd;
-	return 0;
-}
-
 static void restore(struct watch *w)
 {
 	const struct nfqh_config *c = w->cfg;
@@ -241,7 +204,7 @@ static void restore(struct watch *w)
 	char m[MSG_LEN];
 
 	w->tries++;
-	ret = start_loader(w);
+	ret = loader_start(&w->loader, w->epfd, c->loader, c->ruleset);
 	if (ret == 0) {
 		log_info("ruleset: restoring: %s %s", c->loader, c->ruleset);
 		return;
@@ -353,21 +316,14 @@ static void evaluate(struct watch *w)
 
 static void reap_loader(struct watch *w, bool wait)
 {
-	int status;
-	pid_t pid;
+	int status, ret;
 	char m[MSG_LEN];
 
-	pid = waitpid(w->loader, &status, wait ? 0 : WNOHANG);
-	if (pid == 0 || (pid < 0 && errno == EINTR))
+	ret = loader_reap(&w->loader, wait, &status);
+	if (ret == 0)
 		return;
-	if (w->pidfd >= 0) {
-		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->pidfd, NULL);
-		close(w->pidfd);
-		w->pidfd = -1;
-	}
-	w->loader = 0;
 	w->recheck = true;
-	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (ret > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		w->loaded = true;
 		return;
 	}
@@ -376,23 +332,23 @@ static void reap_loader(struct watch *w, bool wait)
 	w->stats->restores_failed++;
 	log_errx("%s", msg_format(m, sizeof(m), MSG_RESTORE_FAILED,
 				  w->cfg->loader, w->cfg->ruleset,
-		 pid > 0 && WIFSIGNALED(status) ? "killed by signal" : "exited with",
-		 pid < 0 ? -errno : WIFSIGNALED(status) ? WTERMSIG(status) :
-							  WEXITSTATUS(status)));
+		 ret > 0 && WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		 ret < 0 ? ret : WIFSIGNALED(status) ? WTERMSIG(status) :
+						       WEXITSTATUS(status)));
 }
 
 void watch_handle(struct watch *w)
 {
 	uint64_t ticks;
 
-	if (w->loader)
-		reap_loader(w, w->pidfd < 0);
+	if (loader_running(&w->loader))
+		reap_loader(w, false);
 	if (w->timer >= 0 && read(w->timer, &ticks, sizeof(ticks)) > 0)
 		w->recheck = true;
 	if (w->ev)
 		take_events(w);
 	/* the loader's own transactions only count once it is done */
-	if (w->recheck && !w->loader) {
+	if (w->recheck && !loader_running(&w->loader)) {
 		w->recheck = false;
 		evaluate(w);
 	}
@@ -412,11 +368,12 @@ uint32_t watch_learn_mark(const struct watch *w)
 static void warn_restore_files(const struct nfqh_config *c)
 {
 	char m[MSG_LEN];
+	int ret = loader_usable(c->loader, c->ruleset);
 
-	if (access(c->loader, X_OK) == 0 && access(c->ruleset, R_OK) == 0)
+	if (ret == 0)
 		return;
 	log_warnx("%s", msg_format(m, sizeof(m), MSG_RESTORE_FILES, c->loader,
-				   c->ruleset, strerror(errno)));
+				   c->ruleset, strerror(-ret)));
 }
 
 int watch_open(struct watch **wp, const struct nfqh_config *cfg,
@@ -429,7 +386,7 @@ int watch_open(struct watch **wp, const struct nfqh_config *cfg,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->pidfd = w->epfd = w->timer = -1;
+	w->loader.pidfd = w->epfd = w->timer = -1;
 	w->cfg = cfg;
 	w->stats = stats;
 	w->restored = restored;
@@ -461,7 +418,7 @@ void watch_close(struct watch *w)
 {
 	if (!w)
 		return;
-	if (w->loader)
+	if (loader_running(&w->loader))
 		reap_loader(w, true);
 	if (w->ev)
 		mnl_socket_close(w->ev);

@@ -2,7 +2,8 @@
 /*
  * Watches nf_tables events for the loss of nfq-helper's ruleset (the table,
  * the map, the queue rules: what a firewall reload with `flush ruleset`
- * takes away), says so once, counts it, and runs the loader to put it back.
+ * takes away), says so once, counts it, and has the loader (loader.h) put
+ * it back.
  * Functions return 0 or -errno.
  */
 #ifndef NFQH_WATCH_H

@@ -58,7 +58,7 @@ static void test_values(void)
 	struct nfqh_config c;
 	char err[256];
 
-	CHECK(parse(&c, err, 13, argv) == CONFIG_RUN);
+	CHECK(parse(&c, err, 13, argv) == CONFIG_RUN && c.mode == MODE_RUN);
 	CHECK(c.queue_num == 65535 && !strcmp(c.table, "t"));
 	CHECK(!strcmp(c.map, "m") && c.timeout_ms == 30 * 60 * 1000);
 	CHECK(c.batch == 64 && c.verbose == 2 && c.log_dest == LOG_TO_SYSLOG);
@@ -195,6 +195,88 @@ static void test_explain_zone(void)
 	CHECK(strstr(err, "invalid inner address `100.64.1'") != NULL);
 }
 
+/* --check and --status: the switch, the shared options, no arguments */
+static void test_check_status(void)
+{
+	char *check[] = { "nfq-helper", "--check", "-q", "3", "-M", "/m", NULL };
+	char *status[] = { "nfq-helper", "-t", "t", "--status", "-m", "m", NULL };
+	char *carg[] = { "nfq-helper", "--check", "stray", NULL };
+	char *sarg[] = { "nfq-helper", "--status", "x", NULL };
+	char *sq[] = { "nfq-helper", "--status", "-q", "65536", NULL };
+	char *sm[] = { "nfq-helper", "--status", "-M", "", NULL };
+	char *abbrev[] = { "nfq-helper", "--stat", NULL };
+	char *value[] = { "nfq-helper", "--check=1", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 6, check) == CONFIG_RUN && c.mode == MODE_CHECK);
+	CHECK(c.queue_num == 3 && !strcmp(c.metrics, "/m"));
+	CHECK(parse(&c, err, 6, status) == CONFIG_RUN && c.mode == MODE_STATUS);
+	CHECK(!strcmp(c.table, "t") && !strcmp(c.map, "m"));
+	CHECK(parse(&c, err, 3, carg) == CONFIG_ERROR &&
+	      strstr(err, "unexpected argument `stray'"));
+	CHECK(parse(&c, err, 3, sarg) == CONFIG_ERROR &&
+	      strstr(err, "unexpected argument `x'"));
+	CHECK(parse(&c, err, 4, sq) == CONFIG_ERROR && strstr(err, "`65536'"));
+	CHECK(parse(&c, err, 4, sm) == CONFIG_ERROR &&
+	      strstr(err, "invalid metrics file"));
+	CHECK(parse(&c, err, 2, abbrev) == CONFIG_RUN && c.mode == MODE_STATUS);
+	CHECK(parse(&c, err, 2, value) == CONFIG_ERROR &&
+	      strstr(err, "unknown option `--check=1'"));
+}
+
+/*
+ * Modes meet on one line: the last switch wins, and its parser takes what
+ * follows the options; the daemon's options are taken (checked, unused)
+ * with any mode, as before the modes had parsers of their own.
+ */
+static void test_modes_mixed(void)
+{
+	char *last[] = { "nfq-helper", "--explain", "100.64.1.7", "--check", NULL };
+	char *gw[] = { "nfq-helper", "--explain", "100.64.1.7", "--check",
+		       "203.0.113.2", NULL };
+	char *back[] = { "nfq-helper", "--check", "--explain", "100.64.1.7",
+			 "203.0.113.2", NULL };
+	char *run[] = { "nfq-helper", "--check", "-b", "64", "--no-restore", NULL };
+	char *bad[] = { "nfq-helper", "--status", "-b", "0", NULL };
+	char *noval[] = { "nfq-helper", "-t", "t", "--explain", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 4, last) == CONFIG_RUN && c.mode == MODE_CHECK);
+	CHECK(parse(&c, err, 5, gw) == CONFIG_ERROR &&
+	      strstr(err, "unexpected argument `203.0.113.2'"));
+	CHECK(parse(&c, err, 5, back) == CONFIG_RUN && c.mode == MODE_EXPLAIN);
+	CHECK(c.explain_gateway == inet_addr("203.0.113.2"));
+	CHECK(parse(&c, err, 5, run) == CONFIG_RUN && c.mode == MODE_CHECK);
+	CHECK(c.batch == 64 && !c.restore);
+	CHECK(parse(&c, err, 4, bad) == CONFIG_ERROR && strstr(err, "batch `0'"));
+	CHECK(parse(&c, err, 4, noval) == CONFIG_ERROR &&
+	      strstr(err, "option `--explain' needs a value"));
+}
+
+/* --help and --version are answered by the caller, the first one given */
+static void test_help_version(void)
+{
+	char *help[] = { "nfq-helper", "--check", "-h", NULL };
+	char *version[] = { "nfq-helper", "-V", "-h", NULL };
+	char *first[] = { "nfq-helper", "--help", "--frobnicate", NULL };
+	char *late[] = { "nfq-helper", "--frobnicate", "--version", NULL };
+	char *bad[] = { "nfq-helper", "-q", "x", "-h", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 3, help) == CONFIG_HELP);
+	CHECK(parse(&c, err, 3, version) == CONFIG_VERSION);
+	CHECK(parse(&c, err, 3, first) == CONFIG_HELP);
+	CHECK(parse(&c, err, 3, late) == CONFIG_ERROR &&
+	      strstr(err, "unknown option `--frobnicate'"));
+	CHECK(parse(&c, err, 4, bad) == CONFIG_ERROR && strstr(err, "`x'"));
+	CHECK(!strncmp(config_usage, "usage: nfq-helper [-hsVv]", 25));
+	CHECK(strstr(config_usage, "nfq-helper --explain [ZONE:]INNER") != NULL);
+	CHECK(config_version[0] != 0);
+}
+
 /* A subscriber in log lines: zone 0 as before zones existed. */
 static void test_host_str(void)
 {
@@ -218,6 +300,9 @@ int main(void)
 	RUN(test_duration);
 	RUN(test_explain);
 	RUN(test_explain_zone);
+	RUN(test_check_status);
+	RUN(test_modes_mixed);
+	RUN(test_help_version);
 	RUN(test_host_str);
 	return CHECK_DONE();
 }
