@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The per-wakeup cycle: packets -> conntrack -> caps -> verdicts -> pins. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -132,23 +131,6 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 		}
 		job->state = JOB_PIN;
 	}
-}
-
-void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-{
-	unsigned long suppressed;
-	char line[512];
-	va_list ap;
-
-	if (!ratelimit_pass(rl, &suppressed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (suppressed)
-		log_warnx("%s (%lu more suppressed)", line, suppressed);
-	else
-		log_warnx("%s", line);
 }
 
 static void on_packet(const struct queue_pkt *pkt, void *data)

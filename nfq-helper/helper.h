@@ -87,10 +87,6 @@ struct helper {
 int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
 
-/* A warning that may repeat per packet: at most one line per rl interval. */
-void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /*
  * The queue is readable: under load (answers faster than HELPER_BUSY_PPS),
  * waits HELPER_COALESCE_US for more before the next helper_run() reads

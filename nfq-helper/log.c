@@ -127,3 +127,20 @@ bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed)
 	rl->next.tv_sec = now.tv_sec + RATELIMIT_INTERVAL;
 	return true;
 }
+
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+{
+	unsigned long suppressed;
+	char line[512];
+	va_list ap;
+
+	if (!ratelimit_pass(rl, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (suppressed)
+		log_warnx("%s (%lu more suppressed)", line, suppressed);
+	else
+		log_warnx("%s", line);
+}
