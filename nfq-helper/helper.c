@@ -333,10 +333,10 @@ static void admit_creates(struct helper *h, bool rates)
 {
 	size_t i;
 
-	caps_note_present(h);
+	caps_note_present(&h->caps, h->pins, h->npins, h->timeout_ms);
 	for (i = 0; i < h->npins; i++)
 		if (h->pins[i].state == PIN_TRY_CREATE &&
-		    !caps_admit(h, i, &h->pins[i], rates))
+		    !caps_admit(&h->caps, &h->pins[i], rates))
 			h->pins[i].state = PIN_REFUSED;
 }
 
@@ -364,7 +364,7 @@ static void commit_pins(struct helper *h, bool live)
 void helper_commit_pins(struct helper *h)
 {
 	commit_pins(h, false);
-	caps_settle(h);
+	caps_settle(&h->caps, h->pins, h->npins, h->timeout_ms);
 }
 
 void helper_read_kernel_counters(struct helper *h)
@@ -463,10 +463,11 @@ static void learn_pins(struct helper *h)
 
 		if (p->state != PIN_UNKNOWN)
 			continue;
-		if (!caps_admit(h, i, p, true))
+		if (!caps_admit(&h->caps, p, true))
 			p->state = PIN_REFUSED;
 		else
-			p->state = caps_new_pin(h, i, p) ? PIN_ADDED : PIN_PRESENT;
+			p->state = caps_new_pin(&h->caps, p, h->timeout_ms) ?
+					   PIN_ADDED : PIN_PRESENT;
 	}
 	pin_share_outcomes(h->pins, h->npins);
 	for (i = 0; i < h->njobs; i++)
@@ -529,7 +530,7 @@ static void report_pin(struct helper *h, const struct job *job)
 	switch (p->state) {
 	case PIN_ADDED:
 		h->stats.pins_added++;
-		if (!caps_log_pin(h, p))
+		if (!caps_log_pin(&h->caps, p))
 			break;
 		log_info("pin: %s -> %s via %s (IKEv%u %s)", a.inner,
 			 a.gateway, a.pool, job->ike.version,
@@ -645,7 +646,7 @@ int helper_run(struct helper *h)
 	/* the rest waits for nothing: the answers have gone on */
 	if (learning && may_be_full(h) && !queue_holding(h->queue))
 		verify_learns(h);
-	caps_settle(h);
+	caps_settle(&h->caps, h->pins, h->npins, h->timeout_ms);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);

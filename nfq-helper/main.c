@@ -169,7 +169,7 @@ static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 	const struct limit_config *c = &cfg->limits;
 	int ret;
 
-	ret = caps_start(h, c);
+	ret = caps_start(&h->caps, c, h->map, h->map_name, &h->stats);
 	if (ret < 0)
 		fatalx("caps: %s", strerror(-ret));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
@@ -347,7 +347,7 @@ static void serve(struct helper *h, struct watch *w,
 		if (dump_stats) {
 			dump_stats = 0;
 			helper_read_kernel_counters(h);
-			caps_summary(h);
+			caps_summary(&h->caps);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, cfg->metrics);
@@ -358,7 +358,7 @@ static void serve(struct helper *h, struct watch *w,
 			reload(h, cfg);
 			log_flush();
 		}
-		caps_tick(h);
+		caps_tick(&h->caps);
 		helper_tick(h);
 		timeout = run_schedule(h, &sched, cfg->metrics);
 		log_flush();	/* what the schedule logged, before we sleep */
@@ -481,7 +481,7 @@ int main(int argc, char **argv)
 	notify("STOPPING=1");
 	stop(&h, cfg.queue_num);
 	helper_read_kernel_counters(&h);
-	caps_summary(&h);
+	caps_summary(&h.caps);
 	stats_log(&h.stats);
 	write_metrics(&h, cfg.metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",
