@@ -81,18 +81,18 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 	int ret;
 
 	snprintf(name, namelen, "ip %s %s", cfg->table, cfg->map);
-	ret = nftmap_open(&h->map, cfg->table, cfg->map);
+	ret = nftmap_open(&h->map.nft, cfg->table, cfg->map);
 	if (ret == 0)
-		ret = nftmap_info(h->map, &info);
+		ret = nftmap_info(h->map.nft, &info);
 	if (ret < 0)
 		fatalx("map %s: %s%s", name, strerror(-ret), remedy(-ret));
 	why = nftmap_check(&info);
 	if (why)
 		fatalx("map %s: unsuitable for pins: %s (" RULESET_HINT ")",
 		       name, why);
-	h->map_size = info.size;
-	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
-	if (!h->timeout_ms)
+	h->map.size = info.size;
+	h->map.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
+	if (!h->map.timeout_ms)
 		fatalx("map %s: declares no timeout: give one with -T", name);
 	if (cfg->timeout_ms && info.timeout_ms &&
 	    cfg->timeout_ms != info.timeout_ms)
@@ -118,37 +118,37 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg,
 	const char *why;
 	int ret;
 
-	ret = nftmap_info(h->map, &info);
+	ret = nftmap_info(h->map.nft, &info);
 	if (ret < 0) {
 		log_warnx("%s: map %s: %s%s; keeping size %" PRIu32
 			  ", pin timeout %" PRIu64 "s",
-			  when, h->map_name, strerror(-ret), remedy(-ret), h->map_size,
-			  h->timeout_ms / 1000);
+			  when, h->map.name, strerror(-ret), remedy(-ret), h->map.size,
+			  h->map.timeout_ms / 1000);
 		return;
 	}
 	why = nftmap_check(&info);
 	if (why) {
 		log_warnx("%s: map %s: unsuitable for pins: %s (" RULESET_HINT
 			  "); pins fail until it is replaced",
-			  when, h->map_name, why);
+			  when, h->map.name, why);
 		return;
 	}
 	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!timeout_ms)
-		timeout_ms = h->timeout_ms;	/* none declared: keep ours */
-	if (info.size == h->map_size && timeout_ms == h->timeout_ms) {
+		timeout_ms = h->map.timeout_ms;	/* none declared: keep ours */
+	if (info.size == h->map.size && timeout_ms == h->map.timeout_ms) {
 		if (say_unchanged)
 			log_info("%s: map %s unchanged (size %" PRIu32
 			 ", pin timeout %" PRIu64 "s)",
-			 when, h->map_name, h->map_size, h->timeout_ms / 1000);
+			 when, h->map.name, h->map.size, h->map.timeout_ms / 1000);
 		return;
 	}
 	log_info("%s: map %s: size %" PRIu32 " -> %" PRIu32
 		 ", pin timeout %" PRIu64 "s -> %" PRIu64 "s%s",
-		 when, h->map_name, h->map_size, info.size, h->timeout_ms / 1000,
+		 when, h->map.name, h->map.size, info.size, h->map.timeout_ms / 1000,
 		 timeout_ms / 1000, cfg->timeout_ms ? " (from -T)" : "");
-	h->map_size = info.size;
-	h->timeout_ms = timeout_ms;
+	h->map.size = info.size;
+	h->map.timeout_ms = timeout_ms;
 }
 
 /*
@@ -161,7 +161,7 @@ static void reload(struct helper *h, const struct nfqh_config *cfg)
 	struct rebuild_result rebuilt;
 
 	reload_map(h, cfg, "reload", true);
-	rebuild_run(h, &rebuilt);
+	rebuild_run(h, &h->writer, &rebuilt);
 }
 
 static void start_limits(struct helper *h, const struct nfqh_config *cfg)
@@ -169,7 +169,7 @@ static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 	const struct limit_config *c = &cfg->limits;
 	int ret;
 
-	ret = caps_start(&h->caps, c, h->map, h->map_name, &h->stats);
+	ret = caps_start(&h->caps, c, h->map.nft, h->map.name, &h->stats);
 	if (ret < 0)
 		fatalx("caps: %s", strerror(-ret));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
@@ -328,7 +328,7 @@ static void restore_done(void *arg)
 	struct rebuild_result rebuilt;
 
 	reload_map(rc->h, rc->cfg, "ruleset", false);
-	rebuild_run(rc->h, &rebuilt);
+	rebuild_run(rc->h, &rc->h->writer, &rebuilt);
 }
 
 static void serve(struct helper *h, struct watch *w,
@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 	log_init(cfg.log_dest, cfg.verbose);
 	if (helper_init(&h, cfg.batch) < 0)
 		fatalx("out of memory");
-	h.map_name = map_name;
+	h.map.name = map_name;
 
 	open_map(&h, &cfg, map_name, sizeof(map_name));
 	set_signals(&unblocked);
@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 		 ", pin timeout %" PRIu64 "s); batch %u",
 		 cfg.queue_num, h.ct ? "ctnetlink lookups, in the answer's zone where natt-pin.nft puts it in its priority (kernel attaches none to queued packets)" :
 				       "queued packets",
-		 map_name, h.map_size, h.timeout_ms / 1000, cfg.batch);
+		 map_name, h.map.size, h.map.timeout_ms / 1000, cfg.batch);
 	helper_set_learn(&h, watch_learn_mark(watch));
 	drop_privileges();
 	/* before the rebuild: the pins it restores or finds join the caps */
@@ -471,7 +471,7 @@ int main(int argc, char **argv)
 
 	log_flush();
 	/* after binding: IKE answers meanwhile are pinned, not bypassed */
-	rebuild_run(&h, &rebuilt);
+	rebuild_run(&h, &h.writer, &rebuilt);
 	write_metrics(&h, cfg.metrics);
 	log_flush();
 	notify("READY=1\nSTATUS=serving queue");
@@ -488,7 +488,7 @@ int main(int argc, char **argv)
 		 cfg.queue_num, map_name);
 	watch_close(watch);
 	ct_close(h.ct);
-	nftmap_close(h.map);
+	nftmap_close(h.map.nft);
 	helper_free(&h);
 	return 0;
 }
