@@ -621,10 +621,9 @@ static void fake_kernel_map(int fd, size_t cap)
 	_exit(0);
 }
 
-static void add_pin(struct pin *pins, size_t *n, const char *inner,
-		    const char *pool)
+static void set_pin(struct pin *p, const char *inner, const char *pool)
 {
-	pin_init(&pins[(*n)++], 0, inet_addr(inner), inet_addr("203.0.113.2"),
+	pin_init(p, 0, inet_addr(inner), inet_addr("203.0.113.2"),
 		 inet_addr(pool));
 }
 
@@ -641,7 +640,6 @@ static void test_commit_pins(void)
 	uint64_t now = 1000000;
 	struct pinwrite w;
 	struct pin pins[8];
-	size_t n = 0;
 	int sv[2];
 	pid_t pid;
 
@@ -656,12 +654,12 @@ static void test_commit_pins(void)
 	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	CHECK(nftmap_open_fd(&map.nft, sv[0], "natt_pin", "pins", 1000) == 0);
 
-	add_pin(pins, &n, "100.64.1.1", "198.51.100.1");
-	add_pin(pins, &n, "100.64.1.2", "198.51.100.1");
-	add_pin(pins, &n, "100.64.1.1", "198.51.100.2");	/* same key: loses */
-	add_pin(pins, &n, "100.64.1.3", "198.51.100.1");
-	add_pin(pins, &n, "100.64.1.4", "198.51.100.1");	/* past the map's size */
-	CHECK(pinwrite_restore(&w, pins, n, now) == n);
+	set_pin(&pins[0], "100.64.1.1", "198.51.100.1");
+	set_pin(&pins[1], "100.64.1.2", "198.51.100.1");
+	set_pin(&pins[2], "100.64.1.1", "198.51.100.2");	/* same key: loses */
+	set_pin(&pins[3], "100.64.1.3", "198.51.100.1");
+	set_pin(&pins[4], "100.64.1.4", "198.51.100.1");	/* past the map's size */
+	CHECK(pinwrite_restore(&w, pins, 5, now) == 5);
 	CHECK(pins[0].state == PIN_ADDED && pins[1].state == PIN_ADDED &&
 	      pins[3].state == PIN_ADDED);
 	CHECK(pins[2].state == PIN_CONFLICT);
@@ -669,26 +667,23 @@ static void test_commit_pins(void)
 	CHECK(stats.transactions == 2 && stats.transactions_failed == 1);
 
 	/* at once again: held back, no transaction */
-	n = 0;
-	add_pin(pins, &n, "100.64.1.5", "198.51.100.1");
-	pinwrite_restore(&w, pins, n, now);
+	set_pin(&pins[0], "100.64.1.5", "198.51.100.1");
+	pinwrite_restore(&w, pins, 1, now);
 	CHECK(pins[0].state == PIN_MAP_FULL);
 	CHECK(stats.transactions == 2);
 
 	/* live pins: looked up, never written */
-	n = 0;
-	add_pin(pins, &n, "100.64.1.1", "198.51.100.1");
-	add_pin(pins, &n, "100.64.1.2", "198.51.100.3");
-	pinwrite_restore(&w, pins, n, now);
+	set_pin(&pins[0], "100.64.1.1", "198.51.100.1");
+	set_pin(&pins[1], "100.64.1.2", "198.51.100.3");
+	pinwrite_restore(&w, pins, 2, now);
 	CHECK(pins[0].state == PIN_PRESENT && pins[1].state == PIN_CONFLICT);
 	CHECK(stats.transactions == 2);
 
 	/* the back-off over: one probe, refused, the other held */
 	now += PIN_BACKOFF_MIN_MS;
-	n = 0;
-	add_pin(pins, &n, "100.64.1.6", "198.51.100.1");
-	add_pin(pins, &n, "100.64.1.7", "198.51.100.1");
-	pinwrite_restore(&w, pins, n, now);
+	set_pin(&pins[0], "100.64.1.6", "198.51.100.1");
+	set_pin(&pins[1], "100.64.1.7", "198.51.100.1");
+	pinwrite_restore(&w, pins, 2, now);
 	CHECK(pins[0].state == PIN_MAP_FULL && pins[1].state == PIN_MAP_FULL);
 	CHECK(stats.transactions == 3 && stats.transactions_failed == 2);
 	CHECK(w.backoff.delay_ms == 2 * PIN_BACKOFF_MIN_MS);
