@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The per-wakeup cycle: packets -> conntrack -> caps -> verdicts -> pins. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 
 #include "caps.h"
 #include "helper.h"
@@ -42,11 +40,9 @@ int helper_init(struct helper *h, size_t batch_max)
 	h->jobs = calloc(batch_max, sizeof(*h->jobs));
 	h->queries = calloc(batch_max, sizeof(*h->queries));
 	h->pins = calloc(batch_max, sizeof(*h->pins));
-	h->pending = calloc(batch_max, sizeof(*h->pending));
-	h->found = calloc(batch_max, sizeof(*h->found));
-	h->found_err = calloc(batch_max, sizeof(*h->found_err));
-	if (!h->jobs || !h->queries || !h->pins || !h->pending || !h->found ||
-	    !h->found_err) {
+	if (!h->jobs || !h->queries || !h->pins ||
+	    pinwrite_init(&h->writer, batch_max, &h->map, &h->caps,
+			  &h->stats) < 0) {
 		helper_free(h);
 		return -ENOMEM;
 	}
@@ -58,16 +54,11 @@ void helper_free(struct helper *h)
 	free(h->jobs);
 	free(h->queries);
 	free(h->pins);
-	free(h->pending);
-	free(h->found);
-	free(h->found_err);
-	h->found = NULL;
-	h->found_err = NULL;
+	pinwrite_free(&h->writer);
 	caps_free(&h->caps);
 	h->jobs = NULL;
 	h->queries = NULL;
 	h->pins = NULL;
-	h->pending = NULL;
 }
 
 void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
@@ -122,23 +113,6 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 		}
 		job->state = JOB_PIN;
 	}
-}
-
-void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-{
-	unsigned long suppressed;
-	char line[MSG_LEN];
-	va_list ap;
-
-	if (!ratelimit_pass(rl, &suppressed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (suppressed)
-		log_warnx("%s (%lu more suppressed)", line, suppressed);
-	else
-		log_warnx("%s", line);
 }
 
 static void on_packet(const struct queue_pkt *pkt, void *data)
@@ -239,145 +213,16 @@ static void collect_pins(struct helper *h)
 	}
 }
 
-/* One round trip of look-ups for the pins not yet known; no transaction. */
-static void look_up_pins(struct helper *h)
-{
-	size_t i, n = 0;
-	int ret;
-
-	for (i = 0; i < h->npins; i++) {
-		if (h->pins[i].state != PIN_UNKNOWN)
-			continue;
-		h->pending[n] = &h->pins[i];
-		h->found[n].zone = h->pins[i].zone;
-		h->found[n].inner = h->pins[i].inner;
-		h->found[n].gateway = h->pins[i].gateway;
-		n++;
-	}
-	if (!n)
-		return;
-	ret = nftmap_get(h->map, h->found, n, h->found_err);
-	if (ret < 0)
-		log_debug("map: look-up of %zu: %s", n, strerror(-ret));
-	for (i = 0; i < n; i++) {
-		/* unanswered: an exclusive create is still safe */
-		if (ret < 0 && h->found_err[i] == ret)
-			h->found_err[i] = -ENOENT;
-		pin_found(h->pending[i], h->found_err[i], h->found[i].pool);
-	}
-}
-
-/*
- * Pins absent from the map: none while a full map backs off, one as the
- * probe after it, else all. How many go into the next transaction.
- */
-static size_t creates_to_send(struct helper *h, uint64_t now)
-{
-	bool hold = pin_backoff_holds(&h->backoff, now);
-	size_t i, n = 0;
-
-	for (i = 0; i < h->npins; i++) {
-		struct pin *p = &h->pins[i];
-
-		if (p->state != PIN_TRY_CREATE)
-			continue;
-		if (hold) {
-			p->state = PIN_MAP_FULL;
-			p->err = ENFILE;
-			continue;
-		}
-		h->pending[n++] = p;
-		if (pin_backoff_probing(&h->backoff))
-			break;
-	}
-	return n;
-}
-
-/*
- * One create transaction; false if there was nothing to create. Sets *full
- * when the map refused a pin as full: those that fitted go again in the next
- * round, and the back-off starts with the next batch, unless this was the
- * probe, which speaks for all the others.
- */
-static bool create_pins(struct helper *h, uint64_t now, bool *full)
-{
-	bool probe = pin_backoff_probing(&h->backoff);
-	size_t i, n = creates_to_send(h, now);
-	bool committed, refused = false;
-	int ret;
-
-	if (!n)
-		return false;
-	ret = nftmap_commit(h->map, h->pending, n, h->timeout_ms, &committed);
-	h->stats.transactions++;
-	if (!committed)
-		h->stats.transactions_failed++;
-	if (ret < 0)
-		log_debug("map: transaction of %zu: %s", n, strerror(-ret));
-	for (i = 0; i < n; i++) {
-		pin_settle(h->pending[i], h->pending[i]->err, committed);
-		refused |= h->pending[i]->state == PIN_MAP_FULL;
-	}
-	if (committed)
-		pin_backoff_clear(&h->backoff);
-	if (refused && probe)
-		pin_backoff_full(&h->backoff, now);	/* holds the rest */
-	*full |= refused && !probe;
-	return true;
-}
-
-/*
- * The caps decide on pins the look-up found absent, never on live ones, which
- * count towards their host's cap first. A restore (rates false) is held to
- * the cap, not to the rates.
- */
-static void admit_creates(struct helper *h, bool rates)
-{
-	size_t i;
-
-	caps_note_present(h);
-	for (i = 0; i < h->npins; i++)
-		if (h->pins[i].state == PIN_TRY_CREATE &&
-		    !caps_admit(h, i, &h->pins[i], rates))
-			h->pins[i].state = PIN_REFUSED;
-}
-
-static void commit_pins(struct helper *h, bool live)
-{
-	uint64_t now = util_now_ms();
-	bool full = false;
-	size_t i, round;
-
-	pin_mark_repeats(h->pins, h->npins);
-	for (round = 0; round < PIN_MAX_ROUNDS; round++) {
-		look_up_pins(h);
-		if (round == 0)
-			admit_creates(h, live);
-		if (!create_pins(h, now, &full))
-			break;
-	}
-	if (full)
-		pin_backoff_full(&h->backoff, now);
-	for (i = 0; i < h->npins; i++)
-		pin_give_up(&h->pins[i]);
-	pin_share_outcomes(h->pins, h->npins);
-}
-
-void helper_commit_pins(struct helper *h)
-{
-	commit_pins(h, false);
-	caps_settle(h);
-}
-
 void helper_read_kernel_counters(struct helper *h)
 {
+	struct nftmap *m = h->map.nft;
 	uint64_t n;
 
-	if (h->map && nftmap_counter(h->map, "refreshes", &n) == 0)
+	if (m && nftmap_counter(m, "refreshes", &n) == 0)
 		h->stats.kernel_refreshes = n;
-	if (h->map && nftmap_counter(h->map, "flood_passed", &n) == 0)
+	if (m && nftmap_counter(m, "flood_passed", &n) == 0)
 		h->stats.flood_passed = n;
-	if (h->map && nftmap_counter(h->map, "learn_refused", &n) == 0)
+	if (m && nftmap_counter(m, "learn_refused", &n) == 0)
 		h->stats.learn_refused = n;
 }
 
@@ -393,13 +238,13 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 	h->stats.learn_mark = mark;
 	if (!mark) {
 		log_warnx("%s", msg_format(m, sizeof(m), MSG_NO_LEARN_RULE,
-					   h->map_name));
+					   h->map.name));
 		return;
 	}
 	log_info("pins: written by the kernel, for answers accepted with mark bit 0x%08" PRIx32
 		 " (natt-pin.nft's chain learn)", mark);
 	h->refusing = false;
-	if (nftmap_counter(h->map, "learn_refused", &n) == 0)
+	if (nftmap_counter(h->map.nft, "learn_refused", &n) == 0)
 		h->refused_seen = n;
 }
 
@@ -411,7 +256,7 @@ void helper_tick(struct helper *h)
 	if (!h->learn_mark || now < h->next_tick_ms)
 		return;
 	h->next_tick_ms = now + HELPER_TICK_MS;
-	if (nftmap_counter(h->map, "learn_refused", &n) < 0)
+	if (nftmap_counter(h->map.nft, "learn_refused", &n) < 0)
 		return;
 	h->stats.learn_refused = n;
 	/* a table made anew starts the counter again */
@@ -419,8 +264,8 @@ void helper_tick(struct helper *h)
 	if (h->refusing)
 		warn_limited(&h->rl_full, "%s",
 			     msg_format(m, sizeof(m), MSG_LEARN_REFUSED,
-					n - h->refused_seen, h->map_name,
-					h->map_size));
+					n - h->refused_seen, h->map.name,
+					h->map.size));
 	h->refused_seen = n;
 }
 
@@ -468,10 +313,11 @@ static void learn_pins(struct helper *h)
 
 		if (p->state != PIN_UNKNOWN)
 			continue;
-		if (!caps_admit(h, i, p, true))
+		if (!caps_admit(&h->caps, p, true))
 			p->state = PIN_REFUSED;
 		else
-			p->state = caps_new_pin(h, i, p) ? PIN_ADDED : PIN_PRESENT;
+			p->state = caps_new_pin(&h->caps, p, h->map.timeout_ms) ?
+					   PIN_ADDED : PIN_PRESENT;
 	}
 	pin_share_outcomes(h->pins, h->npins);
 	for (i = 0; i < h->njobs; i++)
@@ -481,48 +327,10 @@ static void learn_pins(struct helper *h)
 /* The map may be full: refusals seen, or the caps know nearly size pins. */
 static bool may_be_full(const struct helper *h)
 {
-	uint64_t near = h->map_size - h->map_size / 8;
+	uint64_t near = h->map.size - h->map.size / 8;
 
 	return h->refusing ||
-	       (h->map_size && h->stats.pin_table + h->npins >= near);
-}
-
-/*
- * When the map may be full, the kernel may have refused what it was told
- * to write: the batch's pins are read back (no transaction), after the
- * verdict, so that counts, log lines and the caps tell the truth.
- */
-static void verify_learns(struct helper *h)
-{
-	size_t i, n = 0;
-	int ret;
-
-	for (i = 0; i < h->npins; i++) {
-		if (h->pins[i].state != PIN_ADDED &&
-		    h->pins[i].state != PIN_PRESENT)
-			continue;
-		h->pending[n] = &h->pins[i];
-		h->found[n].zone = h->pins[i].zone;
-		h->found[n].inner = h->pins[i].inner;
-		h->found[n].gateway = h->pins[i].gateway;
-		n++;
-	}
-	if (!n)
-		return;
-	ret = nftmap_get(h->map, h->found, n, h->found_err);
-	if (ret < 0)
-		log_debug("map: reading back %zu learnt pins: %s", n,
-			  strerror(-ret));
-	for (i = 0; i < n; i++) {
-		struct pin *p = h->pending[i];
-
-		if (h->found_err[i] == -ENOENT) {
-			p->state = PIN_MAP_FULL;
-			p->err = ENFILE;
-		} else if (h->found_err[i] == 0 && h->found[i].pool != p->pool) {
-			p->state = PIN_CONFLICT;
-		}
-	}
+	       (h->map.size && h->stats.pin_table + h->npins >= near);
 }
 
 static void report_pin(struct helper *h, const struct job *job)
@@ -535,7 +343,7 @@ static void report_pin(struct helper *h, const struct job *job)
 	switch (p->state) {
 	case PIN_ADDED:
 		h->stats.pins_added++;
-		if (!caps_log_pin(h, p))
+		if (!caps_log_pin(&h->caps, p))
 			break;
 		log_info("pin: %s -> %s via %s (IKEv%u %s)", a.inner,
 			 a.gateway, a.pool, job->ike.version,
@@ -560,8 +368,8 @@ static void report_pin(struct helper *h, const struct job *job)
 		h->stats.map_full++;
 		warn_limited(&h->rl_full, "%s",
 			     msg_format(m, sizeof(m), MSG_PIN_MAP_FULL, a.inner,
-					a.gateway, a.pool, h->map_name,
-					h->map_size));
+					a.gateway, a.pool, h->map.name,
+					h->map.size));
 		break;
 	default:
 		h->stats.map_errors++;
@@ -569,7 +377,7 @@ static void report_pin(struct helper *h, const struct job *job)
 			     msg_format(m, sizeof(m),
 					p->err == ENOENT ? MSG_PIN_MAP_GONE :
 							   MSG_PIN_MAP_ERROR,
-					a.inner, a.gateway, a.pool, h->map_name,
+					a.inner, a.gateway, a.pool, h->map.name,
 					strerror(p->err)));
 		break;
 	}
@@ -653,16 +461,36 @@ int helper_run(struct helper *h)
 	if (learning)
 		learn_pins(h);
 	else
-		commit_pins(h, true);
+		pinwrite_commit(&h->writer, h->pins, h->npins, util_now_ms());
 	accept_all(h);
 
-	/* the rest waits for nothing: the answers have gone on */
+	/* the rest waits for nothing: the answers have gone on. When the map
+	 * may be full, the kernel may have refused what it was told to write:
+	 * the pins are read back, so that counts, log lines and caps tell the
+	 * truth */
 	if (learning && may_be_full(h) && !queue_holding(h->queue))
-		verify_learns(h);
-	caps_settle(h);
+		pinwrite_verify(&h->writer, h->pins, h->npins);
+	caps_settle(&h->caps, h->pins, h->npins, h->map.timeout_ms);
 	for (i = 0; i < h->njobs; i++)
 		if (h->jobs[i].state == JOB_PIN && h->jobs[i].pin_owner)
 			report_pin(h, &h->jobs[i]);
 	log_flush();
 	return n;
+}
+
+int helper_serve(struct helper *h, int max)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int n, served = 0;
+
+	if (!h->queue)
+		return 0;
+	pfd.fd = queue_fd(h->queue);
+	while (served < max && poll(&pfd, 1, 0) > 0) {
+		n = helper_run(h);
+		if (n <= 0)
+			break;
+		served += n;
+	}
+	return served;
 }

@@ -4,8 +4,8 @@
  * inner host, let the caps decide on its pin, and accept every packet
  * taken; the verdict of an answer whose pin the kernel is to write carries
  * the ruleset's learn bit (natt-pin.nft's chain learn writes it before the
- * answer goes on). Without a learn rule (an older ruleset), and for the
- * rebuild, pins are written in transactions before the verdict.
+ * answer goes on). Without a learn rule (an older ruleset) the pin writer
+ * (pinwrite.h) writes them in transactions before the verdict.
  */
 #ifndef NFQH_HELPER_H
 #define NFQH_HELPER_H
@@ -20,12 +20,11 @@
 #include "log.h"
 #include "nfqh.h"
 #include "pin.h"
+#include "pinwrite.h"
 #include "stats.h"
 
 struct nlattr;
 struct queue;
-struct nftmap;
-struct nftmap_elem;
 
 enum job_state {
 	JOB_DONE,	/* nothing to pin: accept only */
@@ -51,22 +50,14 @@ struct job {
 struct helper {
 	struct queue *queue;
 	struct ct_sock *ct;	/* NULL when the queue attaches entries */
-	struct nftmap *map;
-	const char *map_name;	/* "ip TABLE MAP", for messages */
-	uint32_t map_size;
-	uint64_t timeout_ms;
 	size_t batch_max;
 	struct nfqh_stats stats;
 
 	struct job *jobs;
 	size_t njobs;
 	struct ct_query *queries;
-	struct pin *pins;
-	struct pin **pending;
-	struct nftmap_elem *found;	/* look-ups of pins */
-	int *found_err;
+	struct pin *pins;	/* the batch's, one per key and address */
 	size_t npins;
-	struct pin_backoff backoff;	/* creates held while map is full */
 
 	uint64_t woke_us;	/* helper_coalesce(): this wakeup, or 0 */
 	uint64_t last_woke_us;
@@ -81,15 +72,17 @@ struct helper {
 
 	struct ratelimit rl_overrun, rl_conflict, rl_full, rl_error;
 
+	struct pin_map map;	/* where the pins go */
 	struct caps caps;	/* caps on new pins */
+	struct pinwrite writer;	/* pins in transactions: no learn rule */
 };
 
+/*
+ * Room for batch_max packets a wakeup; the writer and the caps go to h->map,
+ * which the caller fills in. 0 or -ENOMEM.
+ */
 int helper_init(struct helper *h, size_t batch_max);
 void helper_free(struct helper *h);
-
-/* A warning that may repeat per packet: at most one line per rl interval. */
-void warn_limited(struct ratelimit *rl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /*
  * The queue is readable: under load (answers faster than HELPER_BUSY_PPS),
@@ -106,15 +99,10 @@ void helper_classify(struct helper *h, const uint8_t *payload, size_t caplen,
 		     size_t len, const struct nlattr *ct, struct job *job);
 
 /*
- * Writes h->pins[0..npins) to the map, the single entry point that does:
- * repeats of a key resolved here, one look-up round trip, one exclusive
- * create of what is absent (none while the map is full), until each pin is
- * added, present, or given up (conflict, map full, error); PIN_MAX_ROUNDS
- * at most. Counts transactions and failed ones. Of the caps on new pins only
- * the per-host cap applies here (a rebuild restores every live tunnel at
- * once); the live path of helper_run() applies the rates too.
+ * Handles what the queue holds now, without waiting, until max packets
+ * have been handled or it is empty; how many (0 when no queue is bound).
  */
-void helper_commit_pins(struct helper *h);
+int helper_serve(struct helper *h, int max);
 
 /* Reads the ruleset's counters (refreshes, flood_passed, learn_refused). */
 void helper_read_kernel_counters(struct helper *h);

@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "msg.h"
 #include "util.h"
 
 static enum log_dest dest = LOG_TO_STDERR;
@@ -126,4 +127,21 @@ bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed)
 	rl->suppressed = 0;
 	rl->next_ms = now + RATELIMIT_INTERVAL * 1000;
 	return true;
+}
+
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+{
+	unsigned long suppressed;
+	char line[MSG_LEN];
+	va_list ap;
+
+	if (!ratelimit_pass(rl, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (suppressed)
+		log_warnx("%s (%lu more suppressed)", line, suppressed);
+	else
+		log_warnx("%s", line);
 }

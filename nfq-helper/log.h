@@ -39,4 +39,8 @@ __attribute__((noreturn)) void fatalx(const char *fmt, ...)
  */
 bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed);
 
+/* A warning that may repeat per packet: at most one line per rl interval. */
+void warn_limited(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

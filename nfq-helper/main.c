@@ -63,18 +63,18 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 	int ret;
 
 	snprintf(name, namelen, "ip %s %s", cfg->table, cfg->map);
-	ret = nftmap_open(&h->map, cfg->table, cfg->map);
+	ret = nftmap_open(&h->map.nft, cfg->table, cfg->map);
 	if (ret == 0)
-		ret = nftmap_info(h->map, &info);
+		ret = nftmap_info(h->map.nft, &info);
 	if (ret < 0)
 		fatalx("%s", msg_errno(m, sizeof(m), -ret, "map %s", name));
 	why = nftmap_check(&info);
 	if (why)
 		fatalx("%s", msg_format(m, sizeof(m), MSG_MAP_UNSUITABLE,
 					name, why));
-	h->map_size = info.size;
-	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
-	if (!h->timeout_ms)
+	h->map.size = info.size;
+	h->map.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
+	if (!h->map.timeout_ms)
 		fatalx("%s", msg_format(m, sizeof(m), MSG_MAP_NO_TIMEOUT, name));
 	if (cfg->timeout_ms && info.timeout_ms &&
 	    cfg->timeout_ms != info.timeout_ms)
@@ -101,37 +101,37 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg,
 	const char *why;
 	int ret;
 
-	ret = nftmap_info(h->map, &info);
+	ret = nftmap_info(h->map.nft, &info);
 	if (ret < 0) {
 		log_warnx("%s; keeping size %" PRIu32 ", pin timeout %" PRIu64 "s",
 			  msg_errno(m, sizeof(m), -ret, "%s: map %s", when,
-				    h->map_name),
-			  h->map_size, h->timeout_ms / 1000);
+				    h->map.name),
+			  h->map.size, h->map.timeout_ms / 1000);
 		return;
 	}
 	why = nftmap_check(&info);
 	if (why) {
 		log_warnx("%s: %s; pins fail until it is replaced", when,
 			  msg_format(m, sizeof(m), MSG_MAP_UNSUITABLE,
-				     h->map_name, why));
+				     h->map.name, why));
 		return;
 	}
 	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!timeout_ms)
-		timeout_ms = h->timeout_ms;	/* none declared: keep ours */
-	if (info.size == h->map_size && timeout_ms == h->timeout_ms) {
+		timeout_ms = h->map.timeout_ms;	/* none declared: keep ours */
+	if (info.size == h->map.size && timeout_ms == h->map.timeout_ms) {
 		if (say_unchanged)
 			log_info("%s: map %s unchanged (size %" PRIu32
 			 ", pin timeout %" PRIu64 "s)",
-			 when, h->map_name, h->map_size, h->timeout_ms / 1000);
+			 when, h->map.name, h->map.size, h->map.timeout_ms / 1000);
 		return;
 	}
 	log_info("%s: map %s: size %" PRIu32 " -> %" PRIu32
 		 ", pin timeout %" PRIu64 "s -> %" PRIu64 "s%s",
-		 when, h->map_name, h->map_size, info.size, h->timeout_ms / 1000,
+		 when, h->map.name, h->map.size, info.size, h->map.timeout_ms / 1000,
 		 timeout_ms / 1000, cfg->timeout_ms ? " (from -T)" : "");
-	h->map_size = info.size;
-	h->timeout_ms = timeout_ms;
+	h->map.size = info.size;
+	h->map.timeout_ms = timeout_ms;
 }
 
 /*
@@ -144,7 +144,7 @@ static void reload(struct helper *h, const struct nfqh_config *cfg)
 	struct rebuild_result rebuilt;
 
 	reload_map(h, cfg, "reload", true);
-	rebuild_run(h, &rebuilt);
+	rebuild_run(h, &h->writer, &rebuilt);
 }
 
 static void start_limits(struct helper *h, const struct nfqh_config *cfg)
@@ -152,7 +152,7 @@ static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 	const struct limit_config *c = &cfg->limits;
 	int ret;
 
-	ret = caps_start(h, c);
+	ret = caps_start(&h->caps, c, h->map.nft, h->map.name, &h->stats);
 	if (ret < 0)
 		fatalx("caps: %s", strerror(-ret));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
@@ -314,7 +314,7 @@ static void restore_done(void *arg)
 	struct rebuild_result rebuilt;
 
 	reload_map(rc->h, rc->cfg, "ruleset", false);
-	rebuild_run(rc->h, &rebuilt);
+	rebuild_run(rc->h, &rc->h->writer, &rebuilt);
 }
 
 static void serve(struct helper *h, struct watch *w,
@@ -333,7 +333,7 @@ static void serve(struct helper *h, struct watch *w,
 		if (dump_stats) {
 			dump_stats = 0;
 			helper_read_kernel_counters(h);
-			caps_summary(h);
+			caps_summary(&h->caps);
 			stats_log(&h->stats);
 			/* the file first: whoever sees the log line finds it */
 			write_metrics(h, cfg->metrics);
@@ -344,7 +344,7 @@ static void serve(struct helper *h, struct watch *w,
 			reload(h, cfg);
 			log_flush();
 		}
-		caps_tick(h);
+		caps_tick(&h->caps);
 		helper_tick(h);
 		timeout = run_schedule(h, &sched, cfg->metrics);
 		log_flush();	/* what the schedule logged, before we sleep */
@@ -423,7 +423,7 @@ static struct watch *open_watch(struct helper *h, const struct nfqh_config *cfg,
 		 ", pin timeout %" PRIu64 "s); batch %u",
 		 cfg->queue_num, h->ct ? "ctnetlink lookups, in the answer's zone where natt-pin.nft puts it in its priority (kernel attaches none to queued packets)" :
 					 "queued packets",
-		 h->map_name, h->map_size, h->timeout_ms / 1000, cfg->batch);
+		 h->map.name, h->map.size, h->map.timeout_ms / 1000, cfg->batch);
 	helper_set_learn(h, watch_learn_mark(watch));
 	return watch;
 }
@@ -435,14 +435,14 @@ static void finish(struct helper *h, struct watch *watch,
 	notify("STOPPING=1");
 	stop(h, cfg->queue_num);
 	helper_read_kernel_counters(h);
-	caps_summary(h);
+	caps_summary(&h->caps);
 	stats_log(&h->stats);
 	write_metrics(h, cfg->metrics);
 	log_info("queue %u unbound, pins stay in map %s; exiting",
-		 cfg->queue_num, h->map_name);
+		 cfg->queue_num, h->map.name);
 	watch_close(watch);
 	ct_close(h->ct);
-	nftmap_close(h->map);
+	nftmap_close(h->map.nft);
 	helper_free(h);
 }
 
@@ -458,7 +458,7 @@ static int run_daemon(const struct nfqh_config *cfg)
 	log_init(cfg->log_dest, cfg->verbose);
 	if (helper_init(&h, cfg->batch) < 0)
 		fatalx("out of memory");
-	h.map_name = map_name;
+	h.map.name = map_name;
 
 	open_map(&h, cfg, map_name, sizeof(map_name));
 	set_signals(&unblocked);
@@ -470,7 +470,7 @@ static int run_daemon(const struct nfqh_config *cfg)
 
 	log_flush();
 	/* after binding: IKE answers meanwhile are pinned, not bypassed */
-	rebuild_run(&h, &rebuilt);
+	rebuild_run(&h, &h.writer, &rebuilt);
 	write_metrics(&h, cfg->metrics);
 	log_flush();
 	notify("READY=1\nSTATUS=serving queue");

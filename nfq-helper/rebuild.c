@@ -2,7 +2,6 @@
 /* Rebuild: conntrack dump -> pins; heal: split NAT-T flows deleted. */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,10 +9,10 @@
 
 #include <linux/netfilter/nf_conntrack_common.h>
 
+#include "helper.h"
 #include "ikeflow.h"
 #include "msg.h"
 #include "pin.h"
-#include "queue.h"
 #include "rebuild.h"
 #include "util.h"
 #include "zone.h"
@@ -29,6 +28,7 @@ struct cand {
 
 struct rebuild {
 	struct helper *h;
+	struct pinwrite *w;
 	struct rebuild_result *r;
 	struct cand *cands;
 	size_t ncands, cands_cap;
@@ -88,20 +88,7 @@ nomem:
 /* Handles what the queue holds, if it is bound; never blocks. */
 static void serve_queue(struct rebuild *rb)
 {
-	struct helper *h = rb->h;
-	struct pollfd pfd = { .events = POLLIN };
-	int n, served = 0;
-
-	if (!h->queue)
-		return;
-	pfd.fd = queue_fd(h->queue);
-	while (served < SERVE_MAX && poll(&pfd, 1, 0) > 0) {
-		n = helper_run(h);
-		if (n <= 0)
-			break;
-		served += n;
-	}
-	rb->r->served += served;
+	rb->r->served += helper_serve(rb->h, SERVE_MAX);
 }
 
 /* After each read of the table: its time; the queue, while more comes. */
@@ -207,20 +194,14 @@ static void tally(struct rebuild_result *r, const struct pin *p)
 	}
 }
 
+/* In the writer's batches, the queue served between them. */
 static void commit(struct rebuild *rb)
 {
-	struct helper *h = rb->h;
 	size_t i, k, n;
 
 	for (i = 0; i < rb->npins; i += n) {
-		n = rb->npins - i;
-		if (n > h->batch_max)
-			n = h->batch_max;
-		memcpy(h->pins, rb->pins + i, n * sizeof(*h->pins));
-		h->npins = n;
-		helper_commit_pins(h);
-		memcpy(rb->pins + i, h->pins, n * sizeof(*h->pins));
-		h->npins = 0;
+		n = pinwrite_restore(rb->w, rb->pins + i, rb->npins - i,
+				     util_now_ms());
 		for (k = 0; k < n; k++)
 			tally(rb->r, &rb->pins[i + k]);
 		serve_queue(rb);
@@ -306,9 +287,10 @@ static void heal(struct rebuild *rb, struct ct_sock *cs)
 	}
 }
 
-int rebuild_run(struct helper *h, struct rebuild_result *r)
+int rebuild_run(struct helper *h, struct pinwrite *w,
+		struct rebuild_result *r)
 {
-	struct rebuild rb = { .h = h, .r = r };
+	struct rebuild rb = { .h = h, .w = w, .r = r };
 	struct ct_sock *cs;
 	uint64_t start = util_now_us();
 	char m[MSG_LEN];

@@ -8,7 +8,9 @@
 
 #include <stdint.h>
 
-#include "helper.h"
+#include "pinwrite.h"
+
+struct helper;
 
 struct rebuild_result {
 	uint64_t entries;	/* conntrack entries read */
@@ -32,17 +34,17 @@ struct rebuild_result {
 
 /*
  * Dumps the conntrack table and restores every pin that a live,
- * source-NATed IKE flow justifies (ikeflow.h), through helper_commit_pins()
- * in batches of h->batch_max: the live path's rules, so a live pin is never
- * moved. Then heals: a NAT-T flow that left from another address than the
+ * source-NATed IKE flow justifies (ikeflow.h), through the pin writer w
+ * in its batches: the live path's rules, so a live pin is never moved. Then heals: a NAT-T flow that left from another address than the
  * pin now in the map and was never answered loses its conntrack entry, so
  * its next packet is NATed through the pin; an answered flow is never
- * touched. The table is read a slice (one socket read) at a time; when
- * h->queue is bound, the queue is served between slices, so a table of
- * millions of entries never holds a packet for long. Logs one summary line
- * and a line per heal; fills *r. Uses h->pins, so never call it from inside
- * helper_run().
+ * touched. The table is read a slice (one socket read) at a time; h
+ * serves the queue between slices (helper_serve()), so a table of millions
+ * of entries never holds a packet for long. Logs one summary line and a
+ * line per heal; fills *r. It runs helper_run() between batches, and the
+ * live path shares w, so never call it from inside helper_run().
  */
-int rebuild_run(struct helper *h, struct rebuild_result *r);
+int rebuild_run(struct helper *h, struct pinwrite *w,
+		struct rebuild_result *r);
 
 #endif

@@ -21,9 +21,10 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "check.h"
-#include "helper.h"
 #include "nftmap.h"
 #include "pin.h"
+#include "pinwrite.h"
+#include "stats.h"
 
 #define POOL inet_addr("198.51.100.1")
 
@@ -620,10 +621,10 @@ static void fake_kernel_map(int fd, size_t cap)
 	_exit(0);
 }
 
-static void add_pin(struct helper *h, const char *inner, const char *pool)
+static void set_pin(struct pin *p, const char *inner, const char *pool)
 {
-	pin_init(&h->pins[h->npins++], 0, inet_addr(inner),
-		 inet_addr("203.0.113.2"), inet_addr(pool));
+	pin_init(p, 0, inet_addr(inner), inet_addr("203.0.113.2"),
+		 inet_addr(pool));
 }
 
 /*
@@ -633,12 +634,16 @@ static void add_pin(struct helper *h, const char *inner, const char *pool)
  */
 static void test_commit_pins(void)
 {
-	struct helper h = { 0 };
+	struct nfqh_stats stats = { 0 };
+	struct pin_map map = { .timeout_ms = 1000 };
 	struct timeval tv = { .tv_usec = 200000 };
-	int sv[2], status;
+	uint64_t now = 1000000;
+	struct pinwrite w;
+	struct pin pins[8];
+	int sv[2];
 	pid_t pid;
 
-	CHECK(helper_init(&h, 8) == 0);
+	CHECK(pinwrite_init(&w, 8, &map, NULL, &stats) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
 	pid = fork();
 	if (pid == 0) {
@@ -647,49 +652,44 @@ static void test_commit_pins(void)
 	}
 	close(sv[1]);
 	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	CHECK(nftmap_open_fd(&h.map, sv[0], "natt_pin", "pins", 1000) == 0);
-	h.timeout_ms = 1000;
+	CHECK(nftmap_open_fd(&map.nft, sv[0], "natt_pin", "pins", 1000) == 0);
 
-	add_pin(&h, "100.64.1.1", "198.51.100.1");
-	add_pin(&h, "100.64.1.2", "198.51.100.1");
-	add_pin(&h, "100.64.1.1", "198.51.100.2");	/* same key: loses */
-	add_pin(&h, "100.64.1.3", "198.51.100.1");
-	add_pin(&h, "100.64.1.4", "198.51.100.1");	/* past the map's size */
-	helper_commit_pins(&h);
-	CHECK(h.pins[0].state == PIN_ADDED && h.pins[1].state == PIN_ADDED &&
-	      h.pins[3].state == PIN_ADDED);
-	CHECK(h.pins[2].state == PIN_CONFLICT);
-	CHECK(h.pins[4].state == PIN_MAP_FULL && h.pins[4].err == ENFILE);
-	CHECK(h.stats.transactions == 2 && h.stats.transactions_failed == 1);
+	set_pin(&pins[0], "100.64.1.1", "198.51.100.1");
+	set_pin(&pins[1], "100.64.1.2", "198.51.100.1");
+	set_pin(&pins[2], "100.64.1.1", "198.51.100.2");	/* same key: loses */
+	set_pin(&pins[3], "100.64.1.3", "198.51.100.1");
+	set_pin(&pins[4], "100.64.1.4", "198.51.100.1");	/* past the map's size */
+	CHECK(pinwrite_restore(&w, pins, 5, now) == 5);
+	CHECK(pins[0].state == PIN_ADDED && pins[1].state == PIN_ADDED &&
+	      pins[3].state == PIN_ADDED);
+	CHECK(pins[2].state == PIN_CONFLICT);
+	CHECK(pins[4].state == PIN_MAP_FULL && pins[4].err == ENFILE);
+	CHECK(stats.transactions == 2 && stats.transactions_failed == 1);
 
 	/* at once again: held back, no transaction */
-	h.npins = 0;
-	add_pin(&h, "100.64.1.5", "198.51.100.1");
-	helper_commit_pins(&h);
-	CHECK(h.pins[0].state == PIN_MAP_FULL);
-	CHECK(h.stats.transactions == 2);
+	set_pin(&pins[0], "100.64.1.5", "198.51.100.1");
+	pinwrite_restore(&w, pins, 1, now);
+	CHECK(pins[0].state == PIN_MAP_FULL);
+	CHECK(stats.transactions == 2);
 
 	/* live pins: looked up, never written */
-	h.npins = 0;
-	add_pin(&h, "100.64.1.1", "198.51.100.1");
-	add_pin(&h, "100.64.1.2", "198.51.100.3");
-	helper_commit_pins(&h);
-	CHECK(h.pins[0].state == PIN_PRESENT && h.pins[1].state == PIN_CONFLICT);
-	CHECK(h.stats.transactions == 2);
+	set_pin(&pins[0], "100.64.1.1", "198.51.100.1");
+	set_pin(&pins[1], "100.64.1.2", "198.51.100.3");
+	pinwrite_restore(&w, pins, 2, now);
+	CHECK(pins[0].state == PIN_PRESENT && pins[1].state == PIN_CONFLICT);
+	CHECK(stats.transactions == 2);
 
 	/* the back-off over: one probe, refused, the other held */
-	h.backoff.until_ms = 0;
-	h.npins = 0;
-	add_pin(&h, "100.64.1.6", "198.51.100.1");
-	add_pin(&h, "100.64.1.7", "198.51.100.1");
-	helper_commit_pins(&h);
-	CHECK(h.pins[0].state == PIN_MAP_FULL && h.pins[1].state == PIN_MAP_FULL);
-	CHECK(h.stats.transactions == 3 && h.stats.transactions_failed == 2);
-	CHECK(h.backoff.delay_ms == 2 * PIN_BACKOFF_MIN_MS);
+	now += PIN_BACKOFF_MIN_MS;
+	set_pin(&pins[0], "100.64.1.6", "198.51.100.1");
+	set_pin(&pins[1], "100.64.1.7", "198.51.100.1");
+	pinwrite_restore(&w, pins, 2, now);
+	CHECK(pins[0].state == PIN_MAP_FULL && pins[1].state == PIN_MAP_FULL);
+	CHECK(stats.transactions == 3 && stats.transactions_failed == 2);
+	CHECK(w.backoff.delay_ms == 2 * PIN_BACKOFF_MIN_MS);
 
-	nftmap_close(h.map);
-	waitpid(pid, &status, 0);
-	helper_free(&h);
+	close_fake(map.nft, pid);
+	pinwrite_free(&w);
 }
 
 static void test_check(void)
