@@ -56,62 +56,48 @@ static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	errno = saved;
 }
 
+/* the variadic front ends: FMT and its arguments to vlog() */
+#define VLOG(pri, suffix)                                                    \
+	do {                                                                 \
+		va_list ap;                                                  \
+		va_start(ap, fmt);                                           \
+		vlog(pri, fmt, ap, suffix);                                  \
+		va_end(ap);                                                  \
+	} while (0)
+
 void log_warnx(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap, NULL);
-	va_end(ap);
+	VLOG(LOG_WARNING, NULL);
 }
 
 void log_errx(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap, NULL);
-	va_end(ap);
+	VLOG(LOG_ERR, NULL);
 }
 
 void log_info(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap, NULL);
-	va_end(ap);
+	VLOG(LOG_INFO, NULL);
 }
 
 void log_debug(const char *fmt, ...)
 {
-	va_list ap;
-
 	if (verbosity < 1)
 		return;
-	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap, NULL);
-	va_end(ap);
+	VLOG(LOG_DEBUG, NULL);
 }
 
 void fatal(const char *fmt, ...)
 {
 	const char *why = strerror(errno);
-	va_list ap;
 
-	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap, why);
-	va_end(ap);
+	VLOG(LOG_ERR, why);
 	exit(1);
 }
 
 void fatalx(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap, NULL);
-	va_end(ap);
+	VLOG(LOG_ERR, NULL);
 	exit(1);
 }
 

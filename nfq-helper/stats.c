@@ -107,6 +107,40 @@ static void counter(FILE *f, const char *name, const char *help,
 	fprintf(f, "nfq_helper_%s%s %" PRIu64 "\n", name, label ? label : "", v);
 }
 
+#define NMEMB(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Counters without labels. */
+struct metric {
+	const char *name, *help;
+	uint64_t v;
+};
+
+static void counters(FILE *f, const struct metric *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		counter(f, m[i].name, m[i].help, NULL, m[i].v);
+}
+
+/* A counter by one label's values, {KEY="value"} each. */
+struct sample {
+	const char *value;
+	uint64_t v;
+};
+
+static void family(FILE *f, const char *name, const char *help,
+		   const char *key, const struct sample *s, size_t n)
+{
+	char label[96];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(label, sizeof(label), "{%s=\"%s\"}", key, s[i].value);
+		counter(f, name, i ? NULL : help, label, s[i].v);
+	}
+}
+
 static void gauge(FILE *f, const char *name, const char *help, double v)
 {
 	fprintf(f, "# HELP nfq_helper_%s %s\n# TYPE nfq_helper_%s gauge\nnfq_helper_%s %g\n",
@@ -122,81 +156,92 @@ static void gauge_count(FILE *f, const char *name, const char *help,
 
 static void ruleset_prometheus(const struct nfqh_stats *s, FILE *f)
 {
+	const struct metric losses[] = {
+		{ "ruleset_losses_total", "Times the ruleset disappeared (a reload with flush ruleset?).",
+		  s->ruleset_losses },
+		{ "ruleset_recreated_total", "Times the table or map was re-created, its pins lost.",
+		  s->ruleset_recreated },
+		{ "event_overruns_total", "ENOBUFS on the nf_tables event socket (state read again).",
+		  s->event_overruns },
+	};
+	const struct sample restores[] = {
+		{ "ok", s->restores }, { "failed", s->restores_failed },
+	};
+
 	gauge(f, "ruleset_ok", "1 while the table, the map and the queue rules exist.",
 	      s->ruleset_ok);
-	counter(f, "ruleset_losses_total", "Times the ruleset disappeared (a reload with flush ruleset?).",
-		NULL, s->ruleset_losses);
-	counter(f, "ruleset_recreated_total", "Times the table or map was re-created, its pins lost.",
-		NULL, s->ruleset_recreated);
-	counter(f, "ruleset_restores_total", "Loader runs, by outcome.",
-		"{outcome=\"ok\"}", s->restores);
-	counter(f, "ruleset_restores_total", NULL, "{outcome=\"failed\"}",
-		s->restores_failed);
+	counters(f, losses, NMEMB(losses));
+	family(f, "ruleset_restores_total", "Loader runs, by outcome.", "outcome",
+	       restores, NMEMB(restores));
 	fprintf(f, "# HELP nfq_helper_ruleset_off_seconds_total Time the fix was off: ruleset missing.\n"
 		   "# TYPE nfq_helper_ruleset_off_seconds_total counter\n"
 		   "nfq_helper_ruleset_off_seconds_total %g\n", s->ruleset_off_ms / 1e3);
 	gauge(f, "ruleset_last_gap_seconds", "How long the last loss lasted.",
 	      s->ruleset_last_gap_ms / 1e3);
-	counter(f, "event_overruns_total", "ENOBUFS on the nf_tables event socket (state read again).",
-		NULL, s->event_overruns);
 }
 
 /* What became of the queued packets, and the IKE parser's verdicts. */
 static void packets_prometheus(const struct nfqh_stats *s, FILE *f)
 {
-	char label[64];
+	const struct metric taken[] = {
+		{ "packets_total", "Queued packets taken.", s->packets },
+		{ "verdicts_total", "Packets accepted (all of them).", s->verdicts },
+	};
+	const struct sample skipped[] = {
+		{ "not_ike", s->not_ike }, { "ike_malformed", s->ike_rejected },
+		{ "esp", s->esp }, { "keepalive", s->keepalives },
+		{ "no_nat_flow", s->ct_miss }, { "ct_error", s->ct_errors },
+	};
+	const struct sample entries[] = {
+		{ "queued_packet", s->ct_attached }, { "ctnetlink", s->ct_lookups },
+	};
+	struct sample rejected[IKE_RESULTS];
+	size_t n = 0;
 	int r;
 
-	counter(f, "packets_total", "Queued packets taken.", NULL, s->packets);
-	counter(f, "verdicts_total", "Packets accepted (all of them).", NULL, s->verdicts);
-	counter(f, "packets_skipped_total", "Queued packets that could not pin, by reason.",
-		"{reason=\"not_ike\"}", s->not_ike);
-	counter(f, "packets_skipped_total", NULL, "{reason=\"ike_malformed\"}", s->ike_rejected);
-	counter(f, "packets_skipped_total", NULL, "{reason=\"esp\"}", s->esp);
-	counter(f, "packets_skipped_total", NULL, "{reason=\"keepalive\"}", s->keepalives);
-	counter(f, "packets_skipped_total", NULL, "{reason=\"no_nat_flow\"}", s->ct_miss);
-	counter(f, "packets_skipped_total", NULL, "{reason=\"ct_error\"}", s->ct_errors);
-	counter(f, "conntrack_entries_total", "Conntrack entries of IKE answers, by where they came from.",
-		"{source=\"queued_packet\"}", s->ct_attached);
-	counter(f, "conntrack_entries_total", NULL, "{source=\"ctnetlink\"}", s->ct_lookups);
+	counters(f, taken, NMEMB(taken));
+	family(f, "packets_skipped_total", "Queued packets that could not pin, by reason.",
+	       "reason", skipped, NMEMB(skipped));
+	family(f, "conntrack_entries_total", "Conntrack entries of IKE answers, by where they came from.",
+	       "source", entries, NMEMB(entries));
 	counter(f, "ike_ok_total", "Well-formed IKE answers.", NULL, s->ike_ok);
-	for (r = 0; r < IKE_RESULTS; r++) {
-		if (r == IKE_OK || r == IKE_ESP || r == IKE_KEEPALIVE)
-			continue;
-		snprintf(label, sizeof(label), "{reason=\"%s\"}", ike_result_label(r));
-		counter(f, "ike_rejected_total",
-			r == IKE_TRUNCATED ? "IKE-like answers that may not pin, by reason." : NULL,
-			label, s->ike_rejected_by[r]);
-	}
+	for (r = 0; r < IKE_RESULTS; r++)
+		if (r != IKE_OK && r != IKE_ESP && r != IKE_KEEPALIVE)
+			rejected[n++] = (struct sample){ ike_result_label(r),
+							 s->ike_rejected_by[r] };
+	family(f, "ike_rejected_total", "IKE-like answers that may not pin, by reason.",
+	       "reason", rejected, n);
 }
 
 /* Pin outcomes, the caps' refusals and the learn rule's work. */
 static void pins_prometheus(const struct nfqh_stats *s, FILE *f)
 {
-	counter(f, "pins_total", "Pin outcomes.", "{outcome=\"added\"}", s->pins_added);
-	counter(f, "pins_total", NULL, "{outcome=\"already_pinned\"}", s->pins_present);
-	counter(f, "pins_total", NULL, "{outcome=\"conflict\"}", s->pin_conflicts);
-	counter(f, "pins_total", NULL, "{outcome=\"map_full\"}", s->map_full);
-	counter(f, "pins_total", NULL, "{outcome=\"error\"}", s->map_errors);
-	counter(f, "pins_total", NULL, "{outcome=\"rebuilt\"}", s->pins_rebuilt);
-	counter(f, "heals_total", "Split NAT-T flows whose conntrack entry a rebuild deleted.",
-		NULL, s->heals);
-	counter(f, "pins_total", NULL, "{outcome=\"capped\"}", s->pins_capped);
-	counter(f, "pins_total", NULL, "{outcome=\"rate_limited\"}",
-		s->pins_rate_host + s->pins_rate_all);
-	counter(f, "pins_rate_limited_total", "New pins refused by a rate, by scope.",
-		"{scope=\"host\"}", s->pins_rate_host);
-	counter(f, "pins_rate_limited_total", NULL, "{scope=\"all\"}", s->pins_rate_all);
-	counter(f, "pin_checks_total", "Reads of pins in the kernel (a host at its cap, expired estimates).",
-		NULL, s->pin_checks);
+	const struct sample outcomes[] = {
+		{ "added", s->pins_added }, { "already_pinned", s->pins_present },
+		{ "conflict", s->pin_conflicts }, { "map_full", s->map_full },
+		{ "error", s->map_errors }, { "rebuilt", s->pins_rebuilt },
+		{ "capped", s->pins_capped },
+		{ "rate_limited", s->pins_rate_host + s->pins_rate_all },
+	};
+	const struct sample rated[] = {
+		{ "host", s->pins_rate_host }, { "all", s->pins_rate_all },
+	};
+	const struct metric work[] = {
+		{ "heals_total", "Split NAT-T flows whose conntrack entry a rebuild deleted.", s->heals },
+		{ "pin_checks_total", "Reads of pins in the kernel (a host at its cap, expired estimates).",
+		  s->pin_checks },
+		{ "learns_total", "Answers accepted with the learn bit: the kernel's learn rule writes their pin.",
+		  s->learns },
+		{ "learn_refused_total", "Pins the kernel's learn rule could not write: map full (counter learn_refused).",
+		  s->learn_refused },
+	};
+
+	family(f, "pins_total", "Pin outcomes.", "outcome", outcomes, NMEMB(outcomes));
+	family(f, "pins_rate_limited_total", "New pins refused by a rate, by scope.",
+	       "scope", rated, NMEMB(rated));
+	counters(f, work, NMEMB(work));
 	gauge_count(f, "pins_known", "Pins the daemon's table holds (for the caps).",
 		    s->pin_table);
-	counter(f, "learns_total",
-		"Answers accepted with the learn bit: the kernel's learn rule writes their pin.",
-		NULL, s->learns);
-	counter(f, "learn_refused_total",
-		"Pins the kernel's learn rule could not write: map full (counter learn_refused).",
-		NULL, s->learn_refused);
 	gauge_count(f, "learn_mark", "The packet-mark bit of the ruleset's learn rule; 0: none, pins by transactions.",
 		    s->learn_mark);
 }
@@ -204,23 +249,25 @@ static void pins_prometheus(const struct nfqh_stats *s, FILE *f)
 /* Transactions, the ruleset's own counters, and the queue's batches. */
 static void work_prometheus(const struct nfqh_stats *s, FILE *f)
 {
-	counter(f, "transactions_total", "nftables transactions sent (rebuilds, heals, a ruleset without the learn rule).",
-		NULL, s->transactions);
-	counter(f, "transactions_failed_total", "nftables transactions the kernel aborted.",
-		NULL, s->transactions_failed);
-	counter(f, "kernel_refreshes_total",
-		"Answers that refreshed a live pin in the kernel, never queued (counter refreshes).",
-		NULL, s->kernel_refreshes);
-	counter(f, "flood_passed_total",
-		"Answers over the ruleset's flood limit per flow, passed unpinned, never queued (counter flood_passed).",
-		NULL, s->flood_passed);
-	counter(f, "batches_total", "Wakeups that took packets.", NULL, s->batches);
-	counter(f, "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",
-		NULL, s->overruns);
-	counter(f, "verdict_errors_total", "Batch verdicts the kernel refused, then sent again.",
-		NULL, s->verdict_errors);
-	counter(f, "verdict_messages_total", "Verdict messages sent: one per run of answers with the same mark.",
-		NULL, s->verdict_msgs);
+	const struct metric work[] = {
+		{ "transactions_total", "nftables transactions sent (rebuilds, heals, a ruleset without the learn rule).",
+		  s->transactions },
+		{ "transactions_failed_total", "nftables transactions the kernel aborted.",
+		  s->transactions_failed },
+		{ "kernel_refreshes_total", "Answers that refreshed a live pin in the kernel, never queued (counter refreshes).",
+		  s->kernel_refreshes },
+		{ "flood_passed_total", "Answers over the ruleset's flood limit per flow, passed unpinned, never queued (counter flood_passed).",
+		  s->flood_passed },
+		{ "batches_total", "Wakeups that took packets.", s->batches },
+		{ "queue_overruns_total", "ENOBUFS on the queue socket (packets passed unpinned).",
+		  s->overruns },
+		{ "verdict_errors_total", "Batch verdicts the kernel refused, then sent again.",
+		  s->verdict_errors },
+		{ "verdict_messages_total", "Verdict messages sent: one per run of answers with the same mark.",
+		  s->verdict_msgs },
+	};
+
+	counters(f, work, NMEMB(work));
 	gauge_count(f, "batch_max", "Largest batch taken in one wakeup.",
 		    s->batch_max);
 }
