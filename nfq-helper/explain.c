@@ -170,7 +170,8 @@ int explain_run(const struct nfqh_config *cfg)
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		fprintf(stderr, "nfq-helper: out of memory\n");
+		fprintf(stderr, "nfq-helper: %s\n",
+			msg_errno(m, sizeof(m), ENOMEM, "--explain"));
 		return EXPLAIN_EXIT_ERROR;
 	}
 	s->zone = cfg->explain_zone;

@@ -150,11 +150,12 @@ static void reload(struct helper *h, const struct nfqh_config *cfg)
 static void start_limits(struct helper *h, const struct nfqh_config *cfg)
 {
 	const struct limit_config *c = &cfg->limits;
+	char m[MSG_LEN];
 	int ret;
 
 	ret = caps_start(&h->caps, c, h->map.nft, h->map.name, &h->stats);
 	if (ret < 0)
-		fatalx("caps: %s", strerror(-ret));
+		fatalx("%s", msg_errno(m, sizeof(m), -ret, "caps: start"));
 	log_info("caps: %" PRIu32 " pins per inner host, new pins %" PRIu32
 		 "/s per host (burst %" PRIu32 "), %" PRIu32 "/s in all (burst %"
 		 PRIu32 "), 0 meaning none",
@@ -326,6 +327,7 @@ static void serve(struct helper *h, struct watch *w,
 	};
 	struct schedule sched;
 	struct timespec ts;
+	char m[MSG_LEN];
 	int n, timeout;
 
 	schedule_init(&sched, cfg->metrics);
@@ -354,7 +356,7 @@ static void serve(struct helper *h, struct watch *w,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			fatal("poll");
+			fatalx("%s", msg_errno(m, sizeof(m), errno, "poll"));
 		}
 		/* the ruleset first: how packets are answered depends on it */
 		if (n > 0 && (pfd[1].revents & POLLIN)) {
@@ -375,12 +377,13 @@ static void serve(struct helper *h, struct watch *w,
  */
 static void stop(struct helper *h, uint16_t num)
 {
+	char m[MSG_LEN];
 	int ret, n, drained, tries;
 
 	ret = queue_stop_intake(h->queue);
 	if (ret < 0)
-		log_warnx("queue %u: stop: %s; packets queued from now on may be lost at unbind",
-			  num, strerror(-ret));
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_QUEUE_STOP, num,
+					   strerror(-ret)));
 	for (drained = 0, n = 1; n > 0 && drained < QUEUE_MAXLEN; drained += n)
 		n = helper_run(h);
 	for (tries = 0; tries < 100 && queue_holding(h->queue); tries++) {
@@ -452,12 +455,13 @@ static int run_daemon(const struct nfqh_config *cfg)
 	struct restore_ctx rc = { .h = &h, .cfg = cfg };
 	struct rebuild_result rebuilt;
 	struct watch *watch;
-	char map_name[600];
+	char map_name[600], m[MSG_LEN];
 	sigset_t unblocked;
 
 	log_init(cfg->log_dest, cfg->verbose);
 	if (helper_init(&h, cfg->batch) < 0)
-		fatalx("out of memory");
+		fatalx("%s", msg_errno(m, sizeof(m), ENOMEM, "batch of %u",
+				       cfg->batch));
 	h.map.name = map_name;
 
 	open_map(&h, cfg, map_name, sizeof(map_name));

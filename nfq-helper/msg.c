@@ -16,6 +16,8 @@ static const struct msg msgs[MSG_COUNT] = {
 	[MSG_NO_NET_ADMIN] = { "%s: %s",
 		"needs CAP_NET_ADMIN: run as root or grant the capability" },
 	[MSG_NO_RULESET] = { "%s: %s", "load the ruleset first: " LOAD },
+	[MSG_NO_MEMORY] = { "%s: %s",
+		"free memory on the box, or lower -b and the map's size in {ruleset}" },
 	[MSG_SYSTEM] = { "%s: %s",
 		"see the kernel log (dmesg); " CHECK_HINT },
 	[MSG_MAP_UNSUITABLE] = { "map %s: unsuitable for pins: %s",
@@ -64,6 +66,9 @@ static const struct msg msgs[MSG_COUNT] = {
 		"none is restored, tunnels are pinned at their next IKE answer; give the daemon more memory, then SIGHUP rebuilds" },
 	[MSG_HEAL_DELETE] = { "heal: %s -> %s: NAT-T flow via %s: delete: %s",
 		"the flow stays split until conntrack expires it, or until deleted by hand (conntrack -D)" },
+	[MSG_QUEUE_STOP] = {
+		"queue %u: stop: %s; packets queued from now on may be lost at unbind",
+		"IKE resends what is lost; if it repeats, see the kernel log (dmesg)" },
 	[MSG_QUEUE_TAKEN] = { "queue %u: bind: taken by another process",
 		"is nfq-helper already running? else pick a free queue with -q and NATT_PIN_QUEUE" },
 	[MSG_PRIVILEGES] = { "privileges: cannot keep CAP_NET_ADMIN alone: %s",
@@ -214,6 +219,8 @@ enum msg_id msg_errno_id(int err)
 		return MSG_NO_NET_ADMIN;
 	case ENOENT:
 		return MSG_NO_RULESET;
+	case ENOMEM:
+		return MSG_NO_MEMORY;
 	default:
 		return MSG_SYSTEM;
 	}

@@ -17,6 +17,7 @@ enum msg_id {
 	/* any object and errno: "object: strerror (remedy)" */
 	MSG_NO_NET_ADMIN,
 	MSG_NO_RULESET,
+	MSG_NO_MEMORY,
 	MSG_SYSTEM,
 	/* the map at start and at reload */
 	MSG_MAP_UNSUITABLE,
@@ -40,6 +41,7 @@ enum msg_id {
 	MSG_REBUILD_NO_MEMORY,
 	MSG_HEAL_DELETE,
 	MSG_QUEUE_TAKEN,
+	MSG_QUEUE_STOP,
 	MSG_PRIVILEGES,
 	MSG_METRICS_ACCESS,
 	MSG_METRICS_WRITE,
