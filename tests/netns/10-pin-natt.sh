@@ -92,7 +92,7 @@ diff -u "$WORK/want" "$WORK/map" || fail "map differs from the addresses the gat
 total=$((ATTEMPTS + STRICT_ATTEMPTS))
 
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q "pins added $total," "$WORK/helper.log" ||
+busywait 3000 grep -qs "pins added $total," "$WORK/helper.log" ||
 	fail "counters: $(grep stats: "$WORK/helper.log")"
 # a line per pin, or, once pins come faster than 10 in 10 s, a summary
 # that counts those it did not log one by one

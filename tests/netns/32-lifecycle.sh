@@ -15,7 +15,7 @@ load_pin_ruleset "$nat" || fail "ruleset"
 # 1. root outside systemd, a watchdog of 400 ms asked for
 ip netns exec "$nat" "$BUILD/tools/sdlisten" "$WORK/notify" STOPPING=1 >"$WORK/notify.log" &
 PIDS+=($!)
-busywait 3000 grep -q listening "$WORK/notify.log" || fail "sdlisten"
+busywait 3000 grep -qs listening "$WORK/notify.log" || fail "sdlisten"
 NOTIFY_SOCKET=$WORK/notify WATCHDOG_USEC=400000 start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics.prom"
 grep -q "privileges: CAP_NET_ADMIN only, bounding set too, no_new_privs" "$WORK/helper.log" ||
 	fail "no privilege line: $(cat "$WORK/helper.log")"
@@ -27,7 +27,7 @@ want_caps() {	# want_caps FIELD VALUE
 	[ "$got" = "$2" ] || fail "$1 is $got, not $2"
 }
 # the helper is the child of `ip netns exec`: wait until it has dropped
-busywait 3000 grep -q "^CapEff:.*0000000000001000$" "$status" || fail "CapEff: $(grep Cap "$status")"
+busywait 3000 grep -qs "^CapEff:.*0000000000001000$" "$status" || fail "CapEff: $(grep Cap "$status")"
 want_caps CapEff 0000000000001000	# bit 12: CAP_NET_ADMIN
 want_caps CapPrm 0000000000001000
 want_caps CapInh 0000000000001000	# kept for the ruleset loader
@@ -40,7 +40,7 @@ echo "as root outside systemd: $(grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' "$
 mkdir -m 755 "$WORK/other" && chown 65534:65534 "$WORK/other"
 ip netns exec "$nat" "$HELPER" -q 5 -M "$WORK/other/metrics.prom" >"$WORK/other.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q "metrics: $WORK/other/metrics.prom: Permission denied (the daemon keeps CAP_NET_ADMIN alone" "$WORK/other.log" ||
+busywait 5000 grep -qs "metrics: $WORK/other/metrics.prom: Permission denied (the daemon keeps CAP_NET_ADMIN alone" "$WORK/other.log" ||
 	fail "no remedy for a metrics directory it may not write: $(cat "$WORK/other.log")"
 
 # it serves with that: a pin, through a ctnetlink lookup and a transaction
@@ -89,7 +89,7 @@ kill -TERM "$HELPER_PID"
 wait "$HELPER_PID"
 rc=$?
 [ "$rc" = 0 ] || fail "SIGTERM: exit $rc"
-busywait 3000 grep -q '^STOPPING=1' "$WORK/notify.log" || fail "no STOPPING=1"
+busywait 3000 grep -qs '^STOPPING=1' "$WORK/notify.log" || fail "no STOPPING=1"
 
 # 4. verdicts refused three times: the held answer passes on the retry alone
 NFQH_TEST_VERDICT_FAILS=3 start_helper "$nat" "$WORK/retry.log" -M "$WORK/metrics.prom"
@@ -98,7 +98,7 @@ ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.3 -n 1 -t 3000 -r
 	fail "an answer whose verdict failed stayed held: $(cat "$WORK/retry.out") $(cat "$WORK/retry.log")"
 ms=$((($(date +%s%N) - start) / 1000000))
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q '^nfq_helper_verdict_errors_total 3$' "$WORK/metrics.prom" ||
+busywait 3000 grep -qs '^nfq_helper_verdict_errors_total 3$' "$WORK/metrics.prom" ||
 	fail "verdict errors not counted: $(grep verdict "$WORK/metrics.prom")"
 grep -q "queue: verdict: No buffer space available" "$WORK/retry.log" || fail "no warning for the failed verdict"
 echo "3 refused verdicts: the exchange completed in $ms ms without a retransmission, verdict_errors_total 3"

@@ -18,7 +18,7 @@ start_helper "$nat" "$WORK/helper.log" -t natt_small
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n 4 >"$WORK/client" ||
 	fail "IKE exchanges failed with a full map: $(cat "$WORK/client")"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q "stats: pins added" "$WORK/helper.log" || fail "no counters"
+busywait 3000 grep -qs "stats: pins added" "$WORK/helper.log" || fail "no counters"
 grep -q "pins added 2, .* map full 4," "$WORK/helper.log" ||
 	fail "counters: $(grep 'stats: pins' "$WORK/helper.log")"
 [ "$(grep -c 'map ip natt_small pins is full at 2 elements (raise its size in ' "$WORK/helper.log")" = 1 ] ||
@@ -48,7 +48,7 @@ start_helper "$nat" "$WORK/learn.log"
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.11 -n 4 >"$WORK/client" ||
 	fail "IKE exchanges failed with a full map: $(cat "$WORK/client")"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q "stats: pins added" "$WORK/learn.log" || fail "no counters"
+busywait 3000 grep -qs "stats: pins added" "$WORK/learn.log" || fail "no counters"
 grep -q "pins added 2, .* map full 4,.* learns 6, learn refusals 4" "$WORK/learn.log" ||
 	fail "learn counters: $(grep 'stats: pins' "$WORK/learn.log")"
 grep -q "batches .* transactions 0, failed 0," "$WORK/learn.log" ||

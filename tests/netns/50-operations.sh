@@ -44,14 +44,14 @@ chmod 755 "$WORK"
 mkdir -m 700 "$WORK/run" && chown 65534:65534 "$WORK/run"
 ip netns exec "$nat" "$BUILD/tools/sdlisten" "$WORK/notify" READY=1 >"$WORK/notify.log" &
 PIDS+=($!)
-busywait 3000 grep -q listening "$WORK/notify.log" || fail "sdlisten"
+busywait 3000 grep -qs listening "$WORK/notify.log" || fail "sdlisten"
 chmod 666 "$WORK/notify"
 NOTIFY_SOCKET=$WORK/notify ip netns exec "$nat" setpriv --reuid=65534 --regid=65534 \
 	--clear-groups --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
 	--bounding-set=-all,+net_admin "$HELPER" -M "$WORK/run/metrics.prom" >"$WORK/helper.log" 2>&1 &
 HELPER_PID=$!
 PIDS+=("$HELPER_PID")
-busywait 3000 grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 sent: $(cat "$WORK/helper.log")"
+busywait 3000 grep -qs '^READY=1' "$WORK/notify.log" || fail "no READY=1 sent: $(cat "$WORK/helper.log")"
 grep -q "queue 0 bound" "$WORK/helper.log" || fail "READY=1 before the queue was bound"
 chk
 grep -q "info  queue 0: bound by another process" <<<"$out" || fail "--check with a helper running: $out"
@@ -59,7 +59,7 @@ grep -q "info  queue 0: bound by another process" <<<"$out" || fail "--check wit
 # three answers on 500 reach the helper; the 4500 ones are refreshed in the kernel
 ip netns exec "$sub" "$IKEPEER" client -g $GW_ADDR -f 100.64.1.1 -n 3 >/dev/null || fail "IKE"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'nfq_helper_pins_total{outcome="added"} 3$' "$WORK/run/metrics.prom" ||
+busywait 3000 grep -qs 'nfq_helper_pins_total{outcome="added"} 3$' "$WORK/run/metrics.prom" ||
 	fail "metrics: $(cat "$WORK/run/metrics.prom" 2>&1)"
 grep -q '^# TYPE nfq_helper_verdict_latency_seconds histogram$' "$WORK/run/metrics.prom" &&
 	grep -q '^nfq_helper_verdict_latency_seconds_count 3$' "$WORK/run/metrics.prom" ||

@@ -19,7 +19,7 @@ ip netns exec "$nat" nft delete table ip natt_pin
 ip netns exec "$nat" iptables-nft -t mangle -I PREROUTING 1 -p udp --sport 500 \
 	-j NFQUEUE --queue-num 0 --queue-bypass || fail "test-only queue rule"
 client 100.64.1.2 || fail "IKE with the table removed"
-busywait 3000 grep -q "not stored: map ip natt_pin pins: No such file or directory (the ruleset was removed? load it again: /usr/share/nfq-helper/natt-pin-load /etc/nfq-helper/natt-pin.nft)" "$WORK/helper.log" ||
+busywait 3000 grep -qs "not stored: map ip natt_pin pins: No such file or directory (the ruleset was removed? load it again: /usr/share/nfq-helper/natt-pin-load /etc/nfq-helper/natt-pin.nft)" "$WORK/helper.log" ||
 	fail "no warning: $(tail -3 "$WORK/helper.log")"
 kill -0 "$HELPER_PID" || fail "the helper died"
 

@@ -56,7 +56,7 @@ EOF
 setup_topology
 ip netns exec "$gw" "$CRAFT" gateway >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 3000 grep -q '^ready' "$WORK/gw.log" || fail "craftpeer gateway"
+busywait 3000 grep -qs '^ready' "$WORK/gw.log" || fail "craftpeer gateway"
 load_pin_ruleset "$nat" || fail "ruleset"
 HLOG=$WORK/helper.log
 # --no-restore: the map rows delete and re-create the table on purpose

@@ -44,7 +44,7 @@ busywait 20000 sh -c "[ \$(awk '\$1 == \"rx\" && \$2 == 4500 { print \$5 }' '$WO
 n_split=$(split_flows)
 
 start_helper "$nat" "$WORK/helper.log" -M "$WORK/metrics"
-busywait 5000 grep -q '^rebuild:' "$WORK/helper.log" || fail "no rebuild line: $(cat "$WORK/helper.log")"
+busywait 5000 grep -qs '^rebuild:' "$WORK/helper.log" || fail "no rebuild line: $(cat "$WORK/helper.log")"
 line=$(grep '^rebuild:' "$WORK/helper.log")
 echo "$line"
 
@@ -68,7 +68,7 @@ grep -q 'kept a live pin' <<<"$line" || fail "summary line"
 # every split subscriber comes up; healed ones with one NAT-T message from
 # the pin's address (the first after the heal, answered at once)
 for ((i = 1; i <= SPLIT; i++)); do
-	busywait 40000 grep -q '^attempt' "$WORK/split-$i" || fail "split client $i did not finish"
+	busywait 40000 grep -qs '^attempt' "$WORK/split-$i" || fail "split client $i did not finish"
 done
 wait_ok=$(cat "$WORK"/split-* | grep -c ' ok ')
 [ "$wait_ok" = $SPLIT ] || fail "only $wait_ok of $SPLIT split subscribers came up"

@@ -45,7 +45,7 @@ helper() {	# helper LOG ARGS...: the helper as the service runs it
 		--bounding-set=-all,+net_admin "$WORK/nfq-helper" "$@" >"$log" 2>&1 &
 	HELPER_PID=$!
 	PIDS+=("$HELPER_PID")
-	busywait 5000 grep -q "bound" "$log" || fail "nfq-helper did not start: $(cat "$log")"
+	busywait 5000 grep -qs "bound" "$log" || fail "nfq-helper did not start: $(cat "$log")"
 }
 metrics() {	# metrics LINE...: the metrics file, fresh, holds each line
 	local l
@@ -73,7 +73,7 @@ client 100.64.1.2 && pinned 100.64.1.2 || fail "no pin"
 # 2. Debian's reload, no include: lost, restored, pinning again
 debian_conf >"$WORK/nftables.conf"
 ip netns exec "$nat" nft -f "$WORK/nftables.conf" || fail "the operator's reload"
-busywait 5000 grep -q 'ruleset: back after' "$WORK/helper.log" ||
+busywait 5000 grep -qs 'ruleset: back after' "$WORK/helper.log" ||
 	fail "not restored: $(grep ruleset: "$WORK/helper.log" | grep -v read)"
 [ "$(count 'the fix is off')" = 1 ] || fail "not one error: $(grep 'fix is off' "$WORK/helper.log")"
 grep -qF "ruleset: table ip natt_pin gone, the fix is off: new tunnels are balanced per connection again; likely cause: a firewall reload with \`flush ruleset\`, as Debian's /etc/nftables.conf does (include $WORK/natt-pin.nft from /etc/nftables.conf, as nfq-helper(8) shows; reloading it now)" "$WORK/helper.log" ||
@@ -104,7 +104,7 @@ backs=$(count 'ruleset: back after')
 ip netns exec "$nat" nft -f "$WORK/nftables.conf" || fail "the reload with the include"
 ip netns exec "$nat" nft list map ip natt_pin pins >/dev/null || fail "the include did not re-create the map"
 if native_queue "$nat"; then
-	busywait 5000 grep -q 're-created in one transaction' "$WORK/helper.log" || fail "no re-creation seen"
+	busywait 5000 grep -qs 're-created in one transaction' "$WORK/helper.log" || fail "no re-creation seen"
 	[ "$(count 'the fix is off')" = 1 ] || fail "a loss logged although the include kept the queue rules"
 	what="re-created in the reload's transaction, queue rules never gone"
 else
@@ -136,7 +136,7 @@ wait "$HELPER_PID"
 load_pin_ruleset "$nat" || fail "ruleset"
 helper "$WORK/helper.log" --no-restore --ruleset "$WORK/natt-pin.nft" -M "$WORK/run/metrics.prom"
 ip netns exec "$nat" nft flush ruleset
-busywait 5000 grep -q "the fix is off" "$WORK/helper.log" || fail "--no-restore: no error"
+busywait 5000 grep -qs "the fix is off" "$WORK/helper.log" || fail "--no-restore: no error"
 grep -q "table ip natt_pin gone, .*; load it now: /usr/share/nfq-helper/natt-pin-load $WORK/natt-pin.nft)$" "$WORK/helper.log" ||
 	fail "--no-restore: $(grep 'fix is off' "$WORK/helper.log")"
 metrics "nfq_helper_ruleset_ok 0" "nfq_helper_ruleset_losses_total 1"
@@ -145,7 +145,7 @@ chk -M "$WORK/run/metrics.prom"
 [ "$rc" = 1 ] && grep -q "FAIL  ruleset losses: 1 while nfq-helper ran, not restored" <<<"$out" ||
 	fail "--check after a loss: $out"
 load_pin_ruleset "$nat" || fail "ruleset"
-busywait 5000 grep -q "back after [0-9]* ms (loaded by someone else)" "$WORK/helper.log" ||
+busywait 5000 grep -qs "back after [0-9]* ms (loaded by someone else)" "$WORK/helper.log" ||
 	fail "--no-restore: the load went unseen"
 kill "$HELPER_PID"
 wait "$HELPER_PID"
@@ -154,10 +154,10 @@ echo "--no-restore: the error names natt-pin-load; --check fails; a manual load 
 # 5. no loader: said at start, and at the loss
 helper "$WORK/helper.log" --loader /nonexistent/natt-pin-load --ruleset "$WORK/natt-pin.nft"
 # (said after "bound": awaited, not grepped at once)
-busywait 5000 grep -q "ruleset: restore: /nonexistent/natt-pin-load or .*: No such file or directory: a ruleset that a firewall reload removes cannot come back by itself" "$WORK/helper.log" ||
+busywait 5000 grep -qs "ruleset: restore: /nonexistent/natt-pin-load or .*: No such file or directory: a ruleset that a firewall reload removes cannot come back by itself" "$WORK/helper.log" ||
 	fail "no warning at start: $(cat "$WORK/helper.log")"
 ip netns exec "$nat" nft flush ruleset
-busywait 5000 grep -q "ruleset: cannot restore: /nonexistent/natt-pin-load" "$WORK/helper.log" ||
+busywait 5000 grep -qs "ruleset: cannot restore: /nonexistent/natt-pin-load" "$WORK/helper.log" ||
 	fail "no error at the loss: $(cat "$WORK/helper.log")"
 kill -0 "$HELPER_PID" || fail "the helper died"
 echo "no loader: a warning at start, an error at the loss"
@@ -169,7 +169,7 @@ sed 's/^define NATT_PIN_QUEUE = 0/define NATT_PIN_QUEUE = 5/' "$RULES/natt-pin.n
 load_pin_ruleset "$nat" || fail "ruleset"
 helper "$WORK/helper.log" --ruleset "$WORK/other-queue.nft" --loader "$WORK/natt-pin-load"
 ip netns exec "$nat" nft flush ruleset
-busywait 10000 grep -q "still gone after 3 loader runs: does $WORK/other-queue.nft feed queue 0 (-q)?" "$WORK/helper.log" ||
+busywait 10000 grep -qs "still gone after 3 loader runs: does $WORK/other-queue.nft feed queue 0 (-q)?" "$WORK/helper.log" ||
 	fail "no error for a ruleset that feeds another queue: $(grep ruleset: "$WORK/helper.log")"
 [ "$(count 'ruleset: restoring')" = 3 ] || fail "not three loader runs"
 echo "a ruleset feeding another queue: three loader runs, then an error naming the file and the queue"
@@ -180,7 +180,7 @@ wait "$HELPER_PID"
 load_pin_ruleset "$nat" || fail "ruleset"
 helper "$WORK/helper.log" --watch-interval 1 --ruleset "$WORK/natt-pin.nft" --loader "$WORK/natt-pin-load"
 ip netns exec "$nat" nft flush ruleset
-busywait 5000 grep -q "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
+busywait 5000 grep -qs "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
 	fail "--watch-interval 1: not restored: $(grep ruleset: "$WORK/helper.log")"
 echo "--watch-interval 1: $(grep -o 'back after [0-9]* ms' "$WORK/helper.log")"
 kill "$HELPER_PID"
@@ -199,7 +199,7 @@ for _ in 1 2 3 4 5; do
 done
 ip netns exec "$nat" nft flush ruleset
 kill -CONT "$HELPER_PID"
-busywait 5000 grep -q "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
+busywait 5000 grep -qs "ruleset: back after [0-9]* ms (restored by the loader)" "$WORK/helper.log" ||
 	fail "not restored after lost events: $(grep ruleset: "$WORK/helper.log")"
 metrics "nfq_helper_event_overruns_total [1-9][0-9]*" "nfq_helper_ruleset_ok 1"
 echo "events lost (ENOBUFS): counted, the state read again, restored"

@@ -42,13 +42,13 @@ explain 3 "not pinned, though the gateway answered" 100.64.1.20 $GW_ADDR
 ip netns exec "$sub" "$IKEPEER" client -g $STRICT_GW -f 100.64.1.30 -t 2000 -r 15 \
 	>"$WORK/split" &
 PIDS+=($!)
-busywait 10000 grep -q '^rx 4500' "$WORK/strict.log" || fail "no NAT-T message"
+busywait 10000 grep -qs '^rx 4500' "$WORK/strict.log" || fail "no NAT-T message"
 explain 1 "split: the NAT-T flow" 100.64.1.30
 grep -q 'udp 4500 .* no answer' "$WORK/explain" || fail "the split flow is not listed"
 
 # the helper's rebuild pins them and heals the split one
 start_helper "$nat" "$WORK/helper.log"
-busywait 10000 grep -q ' ok ' "$WORK/split" || fail "the split subscriber did not come up"
+busywait 10000 grep -qs ' ok ' "$WORK/split" || fail "the split subscriber did not come up"
 explain 0 "pinned and consistent" 100.64.1.30 $STRICT_GW
 grep -q '^  pin   via .* s left' "$WORK/explain" || fail "no pin listed"
 explain 0 "pinned and consistent" 100.64.1.20

@@ -106,7 +106,7 @@ grep -q "pin: zone 2 $INNER -> $GW_ADDR via $p2 " "$WORK/helper.log" ||
 # the cap of 1 counts per zone . inner host: A has its one, B had room
 ip netns exec "$sub" "$IKEPEER" client -g $GW2 -f $INNER >/dev/null || fail "lenient gateway"
 [ -z "$(pool_of 1 $GW2)" ] || fail "zone 1 $INNER got a second pin over its cap"
-busywait 3000 grep -q "inner host zone 1 $INNER holds its cap of 1 pins" "$WORK/helper.log" ||
+busywait 3000 grep -qs "inner host zone 1 $INNER holds its cap of 1 pins" "$WORK/helper.log" ||
 	fail "no cap warning for zone 1: $(grep 'cap' "$WORK/helper.log")"
 ip netns exec "$subb" "$IKEPEER" client -g $GW2 -f 100.64.1.11 >/dev/null || fail "lenient gateway"
 [ -n "$(ip netns exec "$nat" nft list map ip natt_pin pins | grep -o '2 \. 100\.64\.1\.11 \. ')" ] ||
@@ -140,7 +140,7 @@ grep -qE "^ +2 +${INNER//./\\.} +${GW_ADDR//./\\.} +${p2//./\\.} +[0-9]+$" <<<"$
 kill -9 "$HELPER_PID"
 flush_pins "$nat"
 start_helper "$nat" "$WORK/helper2.log" --host-pins 1
-busywait 5000 grep -q "rebuild: " "$WORK/helper2.log" || fail "no rebuild: $(cat "$WORK/helper2.log")"
+busywait 5000 grep -qs "rebuild: " "$WORK/helper2.log" || fail "no rebuild: $(cat "$WORK/helper2.log")"
 [ "$(pool_of 1 $GW_ADDR) $(pool_of 2 $GW_ADDR)" = "$p1 $p2" ] ||
 	fail "the rebuild restored '$(pool_of 1 $GW_ADDR)' '$(pool_of 2 $GW_ADDR)', not $p1 $p2"
 echo "rebuild: zone 1 $INNER -> $p1 and zone 2 $INNER -> $p2 restored"

@@ -90,7 +90,7 @@ start_helper() {
 	ip netns exec "$ns" "$HELPER" "$@" >"$log" 2>&1 &
 	HELPER_PID=$!
 	PIDS+=("$HELPER_PID")
-	busywait 5000 grep -q "bound" "$log" ||
+	busywait 5000 grep -qs "bound" "$log" ||
 		fail "nfq-helper did not start: $(cat "$log")"
 }
 
@@ -125,7 +125,7 @@ start_gateway() {
 	shift
 	ip netns exec "$gw" "$IKEPEER" gateway "$@" >"$log" 2>&1 &
 	PIDS+=($!)
-	busywait 5000 grep -q "^ready" "$log" || fail "gateway did not start"
+	busywait 5000 grep -qs "^ready" "$log" || fail "gateway did not start"
 }
 
 # floated_pairs LOG: per IKE SA (cookie), "ADDR_ON_500 ADDR_ON_4500"

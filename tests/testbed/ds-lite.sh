@@ -67,7 +67,7 @@ softwire_end() {
 	else
 		ip netns exec "$1" "$BUILD/tools/softwire" "$2" "$3" "$4" >"$WORK/softwire-$2-$1" 2>&1 &
 		PIDS+=($!)
-		busywait 5000 grep -q '^ready' "$WORK/softwire-$2-$1" ||
+		busywait 5000 grep -qs '^ready' "$WORK/softwire-$2-$1" ||
 			fail "softwire $2 in $1: $(cat "$WORK/softwire-$2-$1")"
 		ip -n "$1" link set "$2" mtu 1460
 	fi

@@ -13,7 +13,7 @@ DPDS=$((2 * TIMEOUT))
 setup_testbed
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" -e >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 # count what goes down NAT-T flows towards the subscribers
 ip netns exec "$cgn" nft -f - <<'NFT' || fail "counters"
 table ip natt_count {
@@ -53,7 +53,7 @@ busywait $((TIMEOUT * 1000 + 3000)) sh -c "! ip netns exec $cgn nft list map ip 
 echo "once DPD stopped, it expired too"
 
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'stats: packets' "$WORK/helper.log" || fail "no counters"
+busywait 3000 grep -qs 'stats: packets' "$WORK/helper.log" || fail "no counters"
 stats=$(grep 'stats: packets' "$WORK/helper.log")
 ka=$(ip netns exec "$cgn" nft list counter ip natt_count keepalives | grep -o 'packets [0-9]*' | awk '{ print $2 }')
 esp=$(ip netns exec "$cgn" nft list counter ip natt_count esp_pkts | grep -o 'packets [0-9]*' | awk '{ print $2 }')

@@ -11,7 +11,7 @@ EACH=${EACH:-150}	# exchanges each
 setup_testbed
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 retransmits() { cat "$@" | awk '{ n += $7 } END { print n + 0 }'; }
 oks() { cat "$@" | grep -c ' ok '; }
 

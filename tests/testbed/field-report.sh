@@ -15,7 +15,7 @@ setup_testbed
 strict_gateway
 ip netns exec "$gw" "$FIELDPEER" gateway -a "$(gw_private 0)" -R 1500 >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway did not start"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway did not start"
 
 # one_attempt NAME SOURCE: a single attempt, captured; sets $state $cookie
 one_attempt() {

@@ -65,7 +65,7 @@ phase() {
 	pinned=$(ip netns exec "$cgn" nft list map ip natt_pin pins |
 		grep -o "${2//./\\.}[0-9]* \\. 203\\.0\\.113\\.76 " | sort -u | wc -l)
 	kill -USR1 "$HELPER_PID"
-	busywait 3000 grep -q 'stats: batches' "$WORK/helper.log" || fail "no counters"
+	busywait 3000 grep -qs 'stats: batches' "$WORK/helper.log" || fail "no counters"
 	busywait 3000 test "$WORK/metrics.prom" -nt "$WORK/flooder.log" || fail "no metrics"
 	overruns=$(sed -n 's/^nfq_helper_queue_overruns_total //p' "$WORK/metrics.prom")
 	queued=$(sed -n 's/^nfq_helper_packets_total //p' "$WORK/metrics.prom")

@@ -169,20 +169,20 @@ for n in a b; do
 	PIDS+=($!)
 	busywait 5000 test -S "$WORK/ctd-$n.ctl" || fail "conntrackd on $n: $(cat "$WORK/ctd-$n.out" "$WORK/ctd-$n.log" 2>/dev/null)"
 	"$WORK/helper-ctl" $n "$ns"
-	busywait 5000 grep -q '^rebuild:' "$WORK/helper-$n.1.log" || fail "nfq-helper on $n: $(cat "$WORK/helper-$n.1.log")"
+	busywait 5000 grep -qs '^rebuild:' "$WORK/helper-$n.1.log" || fail "nfq-helper on $n: $(cat "$WORK/helper-$n.1.log")"
 done
 for n in a b; do
 	ip netns exec "${NODE[$n]}" keepalived -n -l -P -i "cgnat-$n" -f "$WORK/keepalived-$n.conf" \
 		-p "$WORK/ka-$n.pid" -r "$WORK/ka-$n-vrrp.pid" >"$WORK/ka-$n.log" 2>&1 &
 	PIDS+=($!)
 done
-busywait 15000 grep -q MASTER "$WORK/state-a" || fail "A did not become master: $(cat "$WORK/ka-a.log")"
-busywait 15000 grep -q BACKUP "$WORK/state-b" || fail "B is not backup: $(cat "$WORK/ka-b.log")"
+busywait 15000 grep -qs MASTER "$WORK/state-a" || fail "A did not become master: $(cat "$WORK/ka-a.log")"
+busywait 15000 grep -qs BACKUP "$WORK/state-b" || fail "B is not backup: $(cat "$WORK/ka-b.log")"
 # the master's notify restarted its helper: wait for the rebuild
 busywait 15000 sh -c "grep -q '^rebuild:' '$WORK/helper-a.2.log' 2>/dev/null" || fail "no rebuild on A"
 ip netns exec "$gw" "$IKEPEER" gateway -s -a $GW >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 echo "A is master, B backup; conntrackd and nfq-helper on both"
 
 # tunnels through A, in both zones: dead peer detection on 4500, 4 a
@@ -224,7 +224,7 @@ late_pins "$a" >"$WORK/pins-late-a"
 # A fails: every link down
 t0=$(now_ms)
 for l in eth0 eth1 eth2 eth3; do ip -n "$a" link set $l down; done
-busywait 20000 grep -q MASTER "$WORK/state-b" || fail "B did not take over: $(cat "$WORK/ka-b.log")"
+busywait 20000 grep -qs MASTER "$WORK/state-b" || fail "B did not take over: $(cat "$WORK/ka-b.log")"
 t_master=$(awk '$2 == "MASTER" { print $1; exit }' "$WORK/state-b")
 busywait 20000 sh -c "grep -q '^rebuild:' '$WORK/helper-b.2.log' 2>/dev/null" ||
 	fail "no rebuild on B: $(cat "$WORK"/helper-b.*.log)"
@@ -242,7 +242,7 @@ echo "failover: B master $((t_master - t0)) ms after A's links went down, pins r
 echo "B: $rebuild"
 
 for f in "$WORK"/tunnel-* "$WORK"/late-*; do
-	busywait 60000 grep -q '^attempt' "$f" || fail "$(basename "$f") did not finish"
+	busywait 60000 grep -qs '^attempt' "$f" || fail "$(basename "$f") did not finish"
 done
 kept=$(cat "$WORK"/tunnel-* | grep -c ' ok ')
 kept2=$(cat "$WORK"/tunnel-2-* | grep -c ' ok ')

@@ -14,8 +14,8 @@ ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" -x >"$WORK/hostile.l
 PIDS+=($!)
 ip netns exec "$gw" "$IKEPEER" gateway >"$WORK/flood.log" 2>&1 &	# every address: 203.0.113.128/25 too
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/hostile.log" || fail "hostile gateway"
-busywait 5000 grep -q '^ready' "$WORK/flood.log" || fail "flood gateways"
+busywait 5000 grep -qs '^ready' "$WORK/hostile.log" || fail "hostile gateway"
+busywait 5000 grep -qs '^ready' "$WORK/flood.log" || fail "flood gateways"
 pin_on -M "$WORK/metrics.prom"
 alive() { kill -0 "$HELPER_PID" 2>/dev/null || fail "the helper died: $(tail -3 "$WORK/helper.log")"; }
 counters() {	# counters: the helper's stats lines, fresh

@@ -123,7 +123,7 @@ capture() {
 		'udp or tcp port 2012' 2>"$WORK/$1.tcpdump" &
 	CAPTURE_PID=$!
 	PIDS+=("$CAPTURE_PID")
-	busywait 5000 grep -q listening "$WORK/$1.tcpdump" || fail "tcpdump did not start"
+	busywait 5000 grep -qs listening "$WORK/$1.tcpdump" || fail "tcpdump did not start"
 }
 
 # capture_stop NAME: waits until a marker datagram is in the file, stops

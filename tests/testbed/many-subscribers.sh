@@ -15,7 +15,7 @@ strict_gateway
 for ((g = 0; g < GATEWAYS; g++)); do
 	ip netns exec "$gw" "$FIELDPEER" gateway -a "$(gw_private $g)" >"$WORK/gw$g.log" 2>&1 &
 	PIDS+=($!)
-	busywait 5000 grep -q '^ready' "$WORK/gw$g.log" || fail "gateway $g did not start"
+	busywait 5000 grep -qs '^ready' "$WORK/gw$g.log" || fail "gateway $g did not start"
 done
 pin_on
 
@@ -43,7 +43,7 @@ crossed=$(comm -13 "$WORK/want" "$WORK/map" | wc -l)
 missing=$(comm -23 "$WORK/want" "$WORK/map" | wc -l)
 echo "pins: $(wc -l <"$WORK/map") in the map, $missing missing, $crossed not matching what a gateway saw"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'stats: batches' "$WORK/helper.log" || fail "no counters"
+busywait 3000 grep -qs 'stats: batches' "$WORK/helper.log" || fail "no counters"
 grep 'stats:' "$WORK/helper.log" | sed 's/^/  /'
 result "$up/$total up, $(wc -l <"$WORK/map") pins, $missing missing, $crossed crossed, ${ms} ms"
 

@@ -24,8 +24,8 @@ ip netns exec "$gw" "$IKEPEER" gateway -s -a "$(gw_private 0)" >"$WORK/strict.lo
 PIDS+=($!)
 ip netns exec "$gw" "$IKEPEER" gateway >"$WORK/responders.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/strict.log" || fail "strict gateway"
-busywait 5000 grep -q '^ready' "$WORK/responders.log" || fail "responders"
+busywait 5000 grep -qs '^ready' "$WORK/strict.log" || fail "strict gateway"
+busywait 5000 grep -qs '^ready' "$WORK/responders.log" || fail "responders"
 pin_on -M "$WORK/metrics.prom" --host-pins "$CAP"
 
 pins_of() {	# pins_of INNER: its pins in the map
@@ -49,7 +49,7 @@ for p in "${scans[@]}"; do wait "$p"; done
 secs=$(($(date +%s) - start))
 
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'stats: batches' "$WORK/helper.log" || fail "no counters"
+busywait 3000 grep -qs 'stats: batches' "$WORK/helper.log" || fail "no counters"
 grep 'stats:' "$WORK/helper.log" | sed 's/^/  /'
 scan_ok=$(cat "$WORK"/scan-* | grep -c ' ok ')
 responders=$(awk '$1 == "rx" && $2 == 500 { print $8 }' "$WORK/responders.log" | sort -u | wc -l)
@@ -88,7 +88,7 @@ result "scan of $responders responders: $scanner_pins pins (cap $CAP), $capped c
 kill -TERM "$HELPER_PID"
 wait "$HELPER_PID"
 start_helper "$cgn" "$WORK/helper2.log" --host-pins "$CAP"
-busywait 10000 grep -q '^rebuild:' "$WORK/helper2.log" || fail "no rebuild after the restart"
+busywait 10000 grep -qs '^rebuild:' "$WORK/helper2.log" || fail "no rebuild after the restart"
 grep '^rebuild:' "$WORK/helper2.log" | sed 's/^/  /'
 ip netns exec "$sub" "$IKEPEER" client -1 -g 198.51.100.200 -G 20 -f "$SCANNER" -n 20 -t 300 \
 	>"$WORK/scan-again"

@@ -15,7 +15,7 @@ setup_testbed
 load_range
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 pin_on
 pins() { ip netns exec "$cgn" nft list map ip natt_pin pins | grep -o '100\.[0-9.]* \. ' | wc -l; }
 
@@ -79,7 +79,7 @@ read -r floated in_gap < <(awk -v s="$gap_start" -v e="$gap_end" '
 final=$(pins)
 echo "load: $ok of $EACH exchanges completed; $floated floated, $in_gap of them started while no helper was bound; $final pins"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'stats: pins' "$WORK/helper2.log" || fail "no counters"
+busywait 3000 grep -qs 'stats: pins' "$WORK/helper2.log" || fail "no counters"
 result "$ok/$EACH completed through restart and reloads; $floated floated ($in_gap in the restart gap); pins never fewer ($n0>$n1, $n2>$n3, $n4>$n5)"
 [ "$ok" = "$EACH" ] || fail "$((EACH - ok)) exchanges failed"
 [ "$final" -ge "$n5" ] || fail "pins lost at the end"

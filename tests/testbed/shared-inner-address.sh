@@ -38,8 +38,8 @@ ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw0.log" 2>&
 PIDS+=($!)
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 1)" -H 2 >"$WORK/gw1.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw0.log" || fail "gateway 0"
-busywait 5000 grep -q '^ready' "$WORK/gw1.log" || fail "gateway 1"
+busywait 5000 grep -qs '^ready' "$WORK/gw0.log" || fail "gateway 0"
+busywait 5000 grep -qs '^ready' "$WORK/gw1.log" || fail "gateway 1"
 pin_on
 
 fresh() {	# a new round: no pin, no flows
@@ -77,7 +77,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	grep -q ' ok ' "$WORK/$s" && second_up=$((second_up + 1))
 done
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'stats: pins' "$WORK/helper.log" || fail "no counters"
+busywait 3000 grep -qs 'stats: pins' "$WORK/helper.log" || fail "no counters"
 conflicts=$(grep -o 'conflicts [0-9]*' "$WORK/helper.log" | tail -1)
 echo "at the same instant: first up in $first_up of $ROUNDS, second up in $second_up of $ROUNDS ($conflicts;" \
 	"pool of $POOL_SIZE, numgen $BALANCE: chance ~1 in $POOL_SIZE)"

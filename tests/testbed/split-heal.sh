@@ -22,7 +22,7 @@ ALL=$((2 * SPLIT))
 strict_gateway
 ip netns exec "$gw" "$IKEPEER" gateway -a "$(gw_private 0)" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 load_pin_ruleset "$cgn" || fail "cannot load natt-pin.nft"
 
 for ((i = 1; i <= SPLIT; i++)); do
@@ -54,7 +54,7 @@ echo "without the helper: $split of $ALL split ($split_zones), $up_before up by 
 start=$(date +%s%N)
 pin_on
 for f in "$WORK"/client-*; do
-	busywait 30000 grep -q '^attempt' "$f" || fail "subscriber ${f##*/client-} did not finish"
+	busywait 30000 grep -qs '^attempt' "$f" || fail "subscriber ${f##*/client-} did not finish"
 done
 up=$(cat "$WORK"/client-* | grep -c ' ok ')
 heals=$(grep -c '^heal:' "$WORK/helper.log")

@@ -52,7 +52,7 @@ ip netns exec "$cgn" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600 \
 strict_gateway
 ip netns exec "$gw" "$IKEPEER" gateway >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-busywait 5000 grep -q '^ready' "$WORK/gw.log" || fail "gateway"
+busywait 5000 grep -qs '^ready' "$WORK/gw.log" || fail "gateway"
 
 # tenant NS OUT: every inner host of the tenant in NS, one IKE exchange
 # each (IKEv1 aggressive, then the float to 4500), one after the other
@@ -156,7 +156,7 @@ one "$ta" cap-a0 "$(vip 0)"
 one "$ta" cap-a1 "$(vip 1)"
 one "$tb" cap-b1 "$(vip 1)"
 kill -USR1 "$HELPER_PID"
-busywait 3000 grep -q 'stats: pins' "$WORK/helper-caps.log" || fail "no counters"
+busywait 3000 grep -qs 'stats: pins' "$WORK/helper-caps.log" || fail "no counters"
 capped=$(awk '$1 == "nfq_helper_pins_total{outcome=\"capped\"}" { print $2 }' "$WORK/metrics.prom")
 a0=$(pin_of 1 "$(vip 0)") a1=$(pin_of 1 "$(vip 1)") b1=$(pin_of 2 "$(vip 1)")
 echo "caps (--host-pins 1): tenant A's 100.64.1.$FIRST pinned to gateway 0 (${a0:-no pin})," \

@@ -15,7 +15,7 @@ ip -n "$gw" addr add 203.0.113.129/32 dev lo
 mkdir -p "$WORK/sub" "$WORK/gw"
 ip netns exec "$gw" tcpdump -i g0 --immediate-mode -w "$WORK/cap.pcap" -U udp 2>"$WORK/tcpdump.err" &
 PIDS+=($!)
-busywait 3000 grep -q listening "$WORK/tcpdump.err" || fail "tcpdump"
+busywait 3000 grep -qs listening "$WORK/tcpdump.err" || fail "tcpdump"
 start_charon "$sub" "$WORK/sub"
 start_charon "$gw" "$WORK/gw"
 load_swanctl "$WORK/sub" "$here/../../strongswan/initiator.conf"
