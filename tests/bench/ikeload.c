@@ -2,19 +2,20 @@
 /*
  * ikeload: load for the benchmarks, batched with sendmmsg/recvmmsg.
  *
- *   ikeload gateway
+ *   ikeload gateway [-T]
  *     answers every IKE message on UDP 500, and on 4500 behind the non-ESP
  *     marker, of any local address (AnyIP) from the address it was sent to,
  *     with a responder cookie, echoing the rest (the client's timestamp) and
- *     adding the sender's address as it arrived (after the NAT); twice when
- *     the request asks for a retransmission.
+ *     adding the sender's address as it arrived (after the NAT) and its own
+ *     times (the kernel's receipt with -T, its read, its send); twice when
+ *     the request asks for a retransmission. Prints "ready" once bound.
  *   ikeload client -f FIRST -n COUNT -r RATE -g GW [-G GATEWAYS] [-p PORT]
  *     COUNT IKE first messages at RATE per second, message i from address
  *     FIRST + i to GW + i % GATEWAYS (distinct pairs, distinct flows), all
  *     from source port PORT; times each answer. Prints one line:
  *     "sent S answered A rate R rtt_us p50 P p99 Q p999 Z".
  *   ikeload steady [-f FIRST -g GW [-G N] -r RATE] [-s SECONDS] [-n COUNT]
- *                  [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1]
+ *                  [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1] [-T]
  *                  [-P POP -A POPFIRST -a POPGW [-b M] [-i INTERVAL] [-o OFF]
  *                  [-E POOL]]
  *     for SECONDS: POP live tunnels (POPFIRST + k to POPGW + k % M, as
@@ -30,7 +31,11 @@
  *     to another address than the 500 answer), DPD answered, lost, split
  *     (not from POOL), and round trips (n, p50, p99, p999 in us) of the new
  *     (first answer of an exchange), refresh (every later one, DPD
- *     included), dpd, r500, r4500 and all answers.
+ *     included), dpd, r500, r4500 and all answers. -T (with a gateway -T):
+ *     each round trip split at the kernel's receipt of the request at the
+ *     gateway, the gateway's read and send, and the kernel's receipt of the
+ *     answer here (see split()): p50 and p99 of each segment, for the new
+ *     and for all answers.
  *   ikeload blast -f FIRST -g GW -p DPORT -s SECONDS [-F FLOWS]
  *     UDP datagrams as fast as it can for SECONDS, cycling over FLOWS flows
  *     (source addresses FIRST + k); FLOWS 0: every datagram a new flow.
@@ -65,6 +70,11 @@
 #define PAY_FLAGS 41
 #define PAY_SEEN 44
 #define PAY_END 50
+/* the gateway's times, ns after the client's (PAY_TS) as uint32, 0 if
+ * unknown: the kernel's receipt of the request, the read, the send */
+#define PAY_GW 52
+#define PAY_GW_END (PAY_GW + 12)
+_Static_assert(PAY_GW_END <= MSG_LEN, "the gateway's times fit the message");
 #define FLAG_TWICE 1	/* gateway: send the answer twice */
 #define FLAG_DPD 2
 
@@ -72,18 +82,79 @@ struct slot {
 	uint8_t buf[2048];
 	struct sockaddr_in peer;
 	struct iovec iov;
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+		  CMSG_SPACE(sizeof(struct timespec))];
 };
 
 static struct slot slots[BATCH];
 static struct mmsghdr mm[BATCH];
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000ULL + ts->tv_nsec;
+}
 
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return ts_ns(&ts);
+}
+
+/*
+ * CLOCK_REALTIME less CLOCK_MONOTONIC, now. The kernel stamps datagrams
+ * (SO_TIMESTAMPNS) by the former, our times are the latter; the two move
+ * together but for steps of the wall clock, so this is read once a batch.
+ * Every namespace of the host shares both clocks.
+ */
+static int64_t real_offset(void)
+{
+	struct timespec a, r, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (int64_t)(ts_ns(&r) - (ts_ns(&a) + ts_ns(&b)) / 2);
+}
+
+/* The kernel's receipt of a datagram (SO_TIMESTAMPNS) on CLOCK_MONOTONIC,
+ * 0 if it carries none. */
+static uint64_t rx_time(struct msghdr *h, int64_t real_off)
+{
+	struct cmsghdr *c;
+	struct timespec ts;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return ts_ns(&ts) - real_off;
+		}
+	return 0;
+}
+
+/* Asks the kernel to stamp each datagram fd receives. This stamps every
+ * packet the host receives while one such socket is open (the switch,
+ * net_enable_timestamp(), is global): only for the measurement. */
+static void stamp_on(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+		perror("SO_TIMESTAMPNS");
+		exit(1);
+	}
+}
+
+/* t as ns after the client's time ts, as PAY_GW holds it: 0 stays unknown */
+static void put_after(uint8_t *p, uint64_t t, uint64_t ts)
+{
+	uint32_t d = 0;
+
+	if (t)
+		d = t <= ts ? 1 : t - ts > UINT32_MAX ? UINT32_MAX : t - ts;
+	memcpy(p, &d, sizeof(d));
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -163,9 +234,10 @@ static struct in_addr dest_of(int i)
  * many copies to send: 0 (not IKE), 1, or 2 (the client asked for a
  * retransmission).
  */
-static int answer(int i, size_t off)
+static int answer(int i, size_t off, uint64_t read, int64_t real_off)
 {
 	struct in_addr self = dest_of(i);
+	uint64_t rx = rx_time(&mm[i].msg_hdr, real_off), ts;
 	size_t len = mm[i].msg_len;
 	uint8_t *b = slots[i].buf;
 	struct sockaddr_in from = slots[i].peer;
@@ -186,35 +258,71 @@ static int answer(int i, size_t off)
 		memcpy(b + PAY_SEEN, &from.sin_addr, 4);
 		memcpy(b + PAY_SEEN + 4, &from.sin_port, 2);
 	}
+	if (len >= off + PAY_GW_END) {
+		memcpy(&ts, b + PAY_TS, sizeof(ts));
+		put_after(b + PAY_GW, rx, ts);
+		put_after(b + PAY_GW + 4, read, ts);
+	}
 	slots[i].iov.iov_len = len;
 	set_source(i, self);
 	return len >= off + PAY_END && (b[PAY_FLAGS] & FLAG_TWICE) ? 2 : 1;
 }
 
-/* Serves fd (IKE header at off) once: what is queued, a batch at most. */
+/*
+ * Serves fd (IKE header at off) once: what is queued, a batch at most. The
+ * read's and the send's times are the batch's (the send's: sendmmsg called).
+ */
 static void serve(int fd, size_t off)
 {
 	struct mmsghdr out[2 * BATCH];
+	uint64_t read, send, ts;
+	int64_t real_off;
 	int n, i, k = 0;
 
 	for (i = 0; i < BATCH; i++)
 		prepare(i, sizeof(slots[i].buf), true);
 	n = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+	read = now_ns();
+	real_off = real_offset();
 	for (i = 0; i < n; i++) {
-		int copies = answer(i, off);
+		int copies = answer(i, off, read, real_off);
 
 		while (copies--)
 			out[k++] = mm[i];
 	}
-	if (k)
-		sendmmsg(fd, out, k, 0);
+	if (!k)
+		return;
+	send = now_ns();
+	for (i = 0; i < k; i++) {
+		uint8_t *b = (uint8_t *)out[i].msg_hdr.msg_iov->iov_base + off;
+
+		if (out[i].msg_hdr.msg_iov->iov_len < off + PAY_GW_END)
+			continue;
+		memcpy(&ts, b + PAY_TS, sizeof(ts));
+		put_after(b + PAY_GW + 8, send, ts);
+	}
+	sendmmsg(fd, out, k, 0);
 }
 
-static int gateway(void)
+static int gateway(int argc, char **argv)
 {
 	struct pollfd p[2] = { { .fd = udp_any(500), .events = POLLIN },
 			       { .fd = udp_any(4500), .events = POLLIN } };
+	int c;
 
+	while ((c = getopt(argc, argv, "T")) != -1) {
+		switch (c) {
+		case 'T':
+			stamp_on(p[0].fd);
+			stamp_on(p[1].fd);
+			break;
+		default:
+			fprintf(stderr, "usage: ikeload gateway [-T]\n");
+			return 2;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -364,12 +472,19 @@ static const char *const hist_name[HISTS] = { "new", "refresh", "dpd",
 
 #define MAX_SOCKETS 256
 
+/* a round trip's segments, between the six times split() takes */
+enum { SEG_OUT, SEG_GW_WAKE, SEG_GW_WORK, SEG_RETURN, SEG_WAKE, SEGS };
+static const char *const seg_name[SEGS] = { "out", "gw_wake", "gw_work",
+					    "return", "wake" };
+enum { SPLIT_NEW, SPLIT_ALL, SPLITS };
+static const char *const split_name[SPLITS] = { "new", "all" };
+
 struct steady {
 	struct in_addr first, gw, pop_first, pop_gw, pool;
 	unsigned long gateways, count, pop, pop_gws, offset, twice_pct, dpd_count;
 	double rate, interval;
 	unsigned mix[SHAPES], mix_sum, nsock;
-	bool one;
+	bool one, stamp;
 	struct outbox *ob[2][MAX_SOCKETS], *dpd;	/* [natt][socket] */
 	struct exchange *ex;
 	uint8_t *dpd_got;
@@ -378,6 +493,8 @@ struct steady {
 	uint32_t rnd;
 	uint64_t first_start, last_start, last_answer;
 	struct nfqh_stats h[HISTS];
+	struct nfqh_stats seg[SPLITS][SEGS];
+	unsigned long unstamped;	/* -T: answers without all six times */
 };
 
 static struct steady st;
@@ -391,6 +508,8 @@ static struct outbox *outbox_open(uint16_t port)
 		exit(1);
 	}
 	o->fd = udp_any(port);
+	if (st.stamp)
+		stamp_on(o->fd);
 	return o;
 }
 
@@ -524,8 +643,41 @@ static void timed(uint64_t us, int cls, bool natt)
 	stats_latency(&st.h[H_ALL], us);
 }
 
-/* One answer: timed by its class; the next step sent; splits counted. */
-static void take(const uint8_t *b, size_t len, bool natt, uint64_t t)
+/*
+ * -T: the round trip from ts (the request written, before its sendmmsg) to
+ * t (the answer read) cut at the kernel's receipt of the request at the
+ * gateway, the gateway's read and send (PAY_GW) and the kernel's receipt of
+ * the answer here (rx): out (the NAT forwarding the request), the gateway's
+ * wake-up, its work, the return (the NAT, its queue and the helper for a
+ * queued answer), the wake-up here. All on CLOCK_MONOTONIC: they add up to
+ * the round trip.
+ */
+static void split(const uint8_t *h, uint64_t ts, uint64_t t, uint64_t rx,
+		  bool new)
+{
+	uint32_t gw[3];
+	uint64_t at[SEGS + 1];
+
+	memcpy(gw, h + PAY_GW, sizeof(gw));
+	if (!rx || !gw[0] || !gw[1] || !gw[2]) {
+		st.unstamped++;
+		return;
+	}
+	at[0] = ts, at[1] = ts + gw[0], at[2] = ts + gw[1], at[3] = ts + gw[2];
+	at[4] = rx, at[5] = t;
+	for (int s = 0; s < SEGS; s++) {
+		uint64_t us = at[s + 1] > at[s] ? (at[s + 1] - at[s]) / 1000 : 0;
+
+		stats_latency(&st.seg[SPLIT_ALL][s], us);
+		if (new)
+			stats_latency(&st.seg[SPLIT_NEW][s], us);
+	}
+}
+
+/* One answer: timed by its class; the next step sent; splits counted.
+ * t: read, rx: the kernel's receipt (-T, else 0). */
+static void take(const uint8_t *b, size_t len, bool natt, uint64_t t,
+		 uint64_t rx)
 {
 	const uint8_t *h = b + (natt ? 4 : 0);
 	uint32_t id, seen;
@@ -549,6 +701,8 @@ static void take(const uint8_t *b, size_t len, bool natt, uint64_t t)
 		st.dpd_got[id] = 1;
 		st.dpd_answered++;
 		timed(us, H_REFRESH, true);
+		if (st.stamp)
+			split(h, ts, t, rx, false);
 		stats_latency(&st.h[H_DPD], us);
 		if (st.pool.s_addr && seen != st.pool.s_addr)
 			st.dpd_split++;
@@ -564,6 +718,8 @@ static void take(const uint8_t *b, size_t len, bool natt, uint64_t t)
 		return;
 	}
 	timed(us, x->step ? H_REFRESH : H_NEW, natt);
+	if (st.stamp)
+		split(h, ts, t, rx, !x->step);
 	if (!x->step)
 		x->seen500 = seen;
 	else if (natt && seen != x->seen500)
@@ -578,14 +734,18 @@ static void take(const uint8_t *b, size_t len, bool natt, uint64_t t)
 
 static void drain(int fd, bool natt)
 {
+	int64_t real_off = 0;
 	int n, i;
 
 	do {
 		for (i = 0; i < BATCH; i++)
-			prepare(i, sizeof(slots[i].buf), false);
+			prepare(i, sizeof(slots[i].buf), st.stamp);
 		n = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+		if (st.stamp && n > 0)
+			real_off = real_offset();
 		for (i = 0; i < n; i++)
-			take(slots[i].buf, mm[i].msg_len, natt, now_ns());
+			take(slots[i].buf, mm[i].msg_len, natt, now_ns(),
+			     st.stamp ? rx_time(&mm[i].msg_hdr, real_off) : 0);
 	} while (n == BATCH);
 }
 
@@ -616,6 +776,19 @@ static void steady_report(void)
 		       hist_name[i], stats_percentile(&st.h[i], 0.5),
 		       hist_name[i], stats_percentile(&st.h[i], 0.99),
 		       hist_name[i], stats_percentile(&st.h[i], 0.999));
+	for (int c = 0; st.stamp && c < SPLITS; c++) {
+		printf(" split_%s_n %" PRIu64, split_name[c],
+		       hist_n(&st.seg[c][0]));
+		for (int s = 0; s < SEGS; s++)
+			printf(" split_%s_%s_p50 %" PRIu64
+			       " split_%s_%s_p99 %" PRIu64,
+			       split_name[c], seg_name[s],
+			       stats_percentile(&st.seg[c][s], 0.5),
+			       split_name[c], seg_name[s],
+			       stats_percentile(&st.seg[c][s], 0.99));
+	}
+	if (st.stamp)
+		printf(" unstamped %lu", st.unstamped);
 	printf("\n");
 }
 
@@ -623,7 +796,7 @@ static int steady_usage(void)
 {
 	fprintf(stderr,
 		"usage: ikeload steady [-f FIRST -g GW [-G N] -r RATE] [-s SECONDS] [-n COUNT]\n"
-		"       [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1]\n"
+		"       [-x V2,MM,AM] [-R PERCENT] [-S SOCKETS] [-1] [-T]\n"
 		"       [-P POPULATION -A POPFIRST -a POPGW [-b GATEWAYS] [-i INTERVAL] [-o OFFSET]\n"
 		"       [-E POOL]]\n");
 	return 2;
@@ -637,7 +810,7 @@ static int steady_args(int argc, char **argv, double *seconds)
 	st.nsock = 1;
 	st.mix[V2] = st.mix[MM] = st.mix[AM] = 1;
 	st.count = ~0UL;
-	while ((c = getopt(argc, argv, "f:g:G:r:s:n:x:R:S:1P:A:a:b:i:o:E:")) != -1) {
+	while ((c = getopt(argc, argv, "f:g:G:r:s:n:x:R:S:1TP:A:a:b:i:o:E:")) != -1) {
 		switch (c) {
 		case 'f': inet_pton(AF_INET, optarg, &st.first); break;
 		case 'g': inet_pton(AF_INET, optarg, &st.gw); break;
@@ -653,6 +826,7 @@ static int steady_args(int argc, char **argv, double *seconds)
 		case 'R': st.twice_pct = strtoul(optarg, NULL, 10); break;
 		case 'S': st.nsock = strtoul(optarg, NULL, 10); break;
 		case '1': st.one = true; break;
+		case 'T': st.stamp = true; break;
 		case 'P': st.pop = strtoul(optarg, NULL, 10); break;
 		case 'A': inet_pton(AF_INET, optarg, &st.pop_first); break;
 		case 'a': inet_pton(AF_INET, optarg, &st.pop_gw); break;
@@ -842,7 +1016,7 @@ static int sink(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "gateway"))
-		return gateway();
+		return gateway(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return client(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "steady"))
@@ -851,6 +1025,6 @@ int main(int argc, char **argv)
 		return blast(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "sink"))
 		return sink(argc - 1, argv + 1);
-	fprintf(stderr, "usage: ikeload gateway | client ... | steady ... | blast ... | sink ...\n");
+	fprintf(stderr, "usage: ikeload gateway [-T] | client ... | steady ... | blast ... | sink ...\n");
 	return 2;
 }

@@ -32,8 +32,24 @@ setup_bench() {
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
 	done
 	ip netns exec "$nat" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30
-	ip netns exec "$gw" "$IKELOAD" gateway >"$WORK/ikeload-gw.log" 2>&1 &
-	PIDS+=($!)
+	gateway_start
+}
+
+# gateway_start [-T]: ikeload gateway answering, once bound; sets $GW_PID
+# (-T: stamping each request as the kernel receives it, see rtt_split)
+gateway_start() {
+	local log=$WORK/ikeload-gw${1:-}.log
+	ip netns exec "$gw" "$IKELOAD" gateway "$@" >"$log" 2>&1 &
+	GW_PID=$!
+	PIDS+=("$GW_PID")
+	busywait 5000 grep -q "^ready" "$log" || fail "ikeload gateway $*: $(cat "$log")"
+}
+
+# gateway_restart [-T]: the gateway gone, then started again so
+gateway_restart() {
+	kill -TERM "$GW_PID"
+	wait "$GW_PID" 2>/dev/null
+	gateway_start "$@"
 }
 
 # flows_gone: no conntrack entries left in the NAT (between steps)

@@ -84,7 +84,8 @@ done
 
 # sstep MODE RATE REP [ARGS...]: one step of the population plus RATE new
 # tunnels/s; its own helper (the helper's figures are this step's alone);
-# appends to steady-reps.csv, the helper's metrics to metrics.csv
+# appends to $REPS_CSV (steady-reps.csv), the helper's metrics to metrics.csv
+# and, with -T (rtt_split), the split to rtt-split.csv
 sstep() {
 	local mode=$1 rate=$2 rep=$3 secs=$SSTEP n log prom rc
 	local pk=- tx=- txf=- p50=- p99=- p999=- h line
@@ -134,7 +135,8 @@ sstep() {
 	for h in new refresh dpd r500 r4500 all; do
 		line="$line,${r[${h}_n]},${r[${h}_p50]},${r[${h}_p99]},${r[${h}_p999]}"
 	done
-	echo "$line" >>"$OUT/steady-reps.csv"
+	echo "$line" >>"${REPS_CSV:-$OUT/steady-reps.csv}"
+	[ -z "${r[split_all_n]:-}" ] || split_record "$mode" "$rate"
 	printf '  %-11s %6s/s rep %s: %6s/s, done %6s lost %5s split %4s, dpd %6s lost %4s split %5s, helper pkts %6s tx %6s failed %s, hold p50/p99 %s/%s us, rtt new %s/%s refresh %s/%s us\n' \
 		"$mode" "$rate" "$rep" "${r[rate]}" "${r[done]}" "${r[lost]}" "${r[split]}" \
 		"${r[dpd_answered]}" "${r[dpd_lost]}" "${r[dpd_split]}" "$pk" "$tx" "$txf" \
@@ -216,4 +218,47 @@ forty() {
 	f40[txf]=$(metric "$prom" nfq_helper_transactions_failed_total)
 	echo "   500 answers: round trip p50/p99 ${f40[r500_p50]}/${f40[r500_p99]} us; 4500 answers: ${f40[r4500_p50]}/${f40[r4500_p99]} us"
 	echo "   helper: ${f40[packets]} packets, verdict latency p50/p99 ${f40[hold_p50]}/${f40[hold_p99]} us, ${f40[tx]} transactions (${f40[txf]} failed)"
+}
+
+# where the round trip's time goes (ikeload steady -T): per class (the new
+# tunnels' first answers, all answers) the round trip and its segments, each
+# p50 and p99
+SPLIT_SEGS="out gw_wake gw_work return wake"
+SPLIT_COLS="mode,offered,class,n,unstamped,rtt_p50,rtt_p99"
+for seg in $SPLIT_SEGS; do SPLIT_COLS="$SPLIT_COLS,${seg}_p50,${seg}_p99"; done
+
+# split_record MODE RATE: the split of sstep's step (its r[]) to rtt-split.csv
+split_record() {
+	local c s line
+	for c in new all; do
+		line="$1,$2,$c,${r[split_${c}_n]},${r[unstamped]},${r[${c}_p50]},${r[${c}_p99]}"
+		for s in $SPLIT_SEGS; do
+			line="$line,${r[split_${c}_${s}_p50]},${r[split_${c}_${s}_p99]}"
+		done
+		echo "$line" >>"$OUT/rtt-split.csv"
+	done
+}
+
+# split_table: rtt-split.csv as a table (us, p50/p99)
+split_table() {
+	printf '  %-11s %7s %5s %6s %11s %11s %11s %11s %11s %11s\n' \
+		peer offered class n rtt out gw.wake gw.work return wake
+	tail -n +2 "$OUT/rtt-split.csv" | while IFS=, read -r -a f; do
+		printf '  %-11s %7s %5s %6s %11s %11s %11s %11s %11s %11s\n' \
+			"${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[5]}/${f[6]}" \
+			"${f[7]}/${f[8]}" "${f[9]}/${f[10]}" "${f[11]}/${f[12]}" \
+			"${f[13]}/${f[14]}" "${f[15]}/${f[16]}"
+	done
+}
+
+# rtt_split MODE: where the round trip's time goes at 1,000 new tunnels/s
+# beside the population: one more step (sstep, its own helper) with the
+# kernel's receipt of each request at the gateway and of each answer here
+# (SO_TIMESTAMPNS, ikeload -T). The gateway is restarted to stamp for this
+# step only: while one socket asks for them the kernel stamps every packet
+# of the host, which no other step should pay
+rtt_split() {
+	gateway_restart -T
+	REPS_CSV=$OUT/rtt-split-reps.csv sstep "$1" 1000 split -T
+	gateway_restart
 }
