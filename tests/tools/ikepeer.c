@@ -173,13 +173,59 @@ static void release_held(void)
 	nheld = 0;
 }
 
-static void gateway_rx(int fd, bool natt)
+/* One line a received IKE message: port, peer, cookies, exchange, to. */
+static void log_rx(bool natt, const uint8_t *ike, const struct sockaddr_in *from,
+		   struct in_addr self)
+{
+	char ich[17], rch[17];
+
+	hex(ike, ich);
+	hex(ike + 8, rch);
+	/* inet_ntoa's buffer is static: one call per printf */
+	printf("rx %d %s %u %s %s %u ", natt ? 4500 : 500,
+	       inet_ntoa(from->sin_addr), ntohs(from->sin_port), ich, rch,
+	       ike[18]);
+	printf("%s\n", inet_ntoa(self));
+	fflush(stdout);
+}
+
+/* The answer out[0..n): held (-H), kept for the flood (-F), or sent. */
+static void answer(int fd, bool natt, const uint8_t *out, size_t n,
+		   const struct sockaddr_in *from, struct in_addr self)
 {
 	static const uint8_t esp[12] = { 0xc0, 0xff, 0xee, 0x01, 0, 0, 0, 1 };
+
+	if (!natt && opt.hold && nheld < (int)ARRAY_LEN(held)) {
+		/* the first answers wait until -H initiators have spoken */
+		held[nheld] = (struct held){ .fd = fd, .to = *from, .self = self,
+					     .len = n };
+		memcpy(held[nheld].buf, out, n);
+		if (++nheld >= opt.hold)
+			release_held();
+		return;
+	}
+	if (!natt && opt.flood) {
+		if (!flood.len) {
+			flood = (struct held){ .fd = fd, .to = *from,
+					       .self = self, .len = n };
+			memcpy(flood.buf, out, n);
+			memset(flood.buf + 8, 0, 8);
+		}
+		return;
+	}
+	send_from(fd, out, n, from, self);
+	if (natt && opt.extras) {
+		/* what must never reach the helper: ESP and a keepalive */
+		send_from(fd, esp, sizeof(esp), from, self);
+		send_from(fd, "\xff", 1, from, self);
+	}
+}
+
+static void gateway_rx(int fd, bool natt)
+{
 	uint8_t buf[2048], out[128], rc[8];
 	struct sockaddr_in from;
 	struct in_addr self;
-	char ich[17], rch[17];
 	size_t off = natt ? 4 : 0, n;
 	ssize_t got;
 	struct sa *sa;
@@ -190,14 +236,7 @@ static void gateway_rx(int fd, bool natt)
 		return;	/* keepalives, ESP, garbage: not IKE */
 	if (natt && memcmp(buf, "\0\0\0\0", 4))
 		return;
-	hex(buf + off, ich);
-	hex(buf + off + 8, rch);
-	/* inet_ntoa's buffer is static: one call per printf */
-	printf("rx %d %s %u %s %s %u ", natt ? 4500 : 500,
-	       inet_ntoa(from.sin_addr), ntohs(from.sin_port), ich, rch,
-	       buf[off + 18]);
-	printf("%s\n", inet_ntoa(self));
-	fflush(stdout);
+	log_rx(natt, buf + off, &from, self);
 
 	sa = find_sa(buf + off);
 	if (!natt && !sa && nsas < MAX_SA) {
@@ -218,30 +257,7 @@ static void gateway_rx(int fd, bool natt)
 	memset(out, 0, off);
 	n = off + build(out + off, buf + off, rc, version, buf[off + 18],
 			version == 2 ? 0x20 : 0, 60);
-	if (!natt && opt.hold && nheld < (int)ARRAY_LEN(held)) {
-		/* the first answers wait until -H initiators have spoken */
-		held[nheld] = (struct held){ .fd = fd, .to = from, .self = self,
-					     .len = n };
-		memcpy(held[nheld].buf, out, n);
-		if (++nheld >= opt.hold)
-			release_held();
-		return;
-	}
-	if (!natt && opt.flood) {
-		if (!flood.len) {
-			flood = (struct held){ .fd = fd, .to = from,
-					       .self = self, .len = n };
-			memcpy(flood.buf, out, n);
-			memset(flood.buf + 8, 0, 8);
-		}
-		return;
-	}
-	send_from(fd, out, n, &from, self);
-	if (natt && opt.extras) {
-		/* what must never reach the helper: ESP and a keepalive */
-		send_from(fd, esp, sizeof(esp), &from, self);
-		send_from(fd, "\xff", 1, &from, self);
-	}
+	answer(fd, natt, out, n, &from, self);
 }
 
 static int gateway(int argc, char **argv)
