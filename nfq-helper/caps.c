@@ -31,7 +31,6 @@ static int check_pins(struct caps *c, struct nftmap_elem *e, size_t n,
 		      uint64_t now)
 {
 	int err[CHECK_MAX], ret;
-	char m[MSG_LEN];
 	size_t i;
 
 	ret = nftmap_get(c->map, e, n, err);
@@ -45,9 +44,8 @@ static int check_pins(struct caps *c, struct nftmap_elem *e, size_t n,
 				     e[i].gateway);
 	}
 	if (ret < 0)
-		warn_limited(&c->rl_error, "%s",
-			     msg_format(m, sizeof(m), MSG_CAPS_READ, c->map_name,
-					n, strerror(-ret)));
+		warn_msg(&c->rl_error, MSG_CAPS_READ, c->map_name, n,
+			 strerror(-ret));
 	return ret;
 }
 

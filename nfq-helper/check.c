@@ -58,7 +58,7 @@ static bool check_map(struct checker *c, const struct nfqh_config *cfg)
 	struct nftmap *m = NULL;
 	struct nftmap_info info;
 	const char *why = NULL;
-	char t[MSG_LEN], name[300];
+	char t[MSG_LEN], name[600];
 	uint64_t n = 0;
 	int ret;
 

@@ -141,7 +141,6 @@ static void on_packet(const struct queue_pkt *pkt, void *data)
 static void lookup_entries(struct helper *h)
 {
 	size_t i, n = 0;
-	char m[MSG_LEN];
 	int ret;
 
 	for (i = 0; i < h->njobs; i++)
@@ -154,9 +153,7 @@ static void lookup_entries(struct helper *h)
 	h->stats.ct_lookups += n;
 	ret = ct_lookup(h->ct, h->queries, n);
 	if (ret < 0)
-		warn_limited(&h->rl_error, "%s",
-			     msg_format(m, sizeof(m), MSG_CT_LOOKUP, n,
-					strerror(-ret)));
+		warn_msg(&h->rl_error, MSG_CT_LOOKUP, n, strerror(-ret));
 	for (i = 0, n = 0; i < h->njobs; i++) {
 		struct job *job = &h->jobs[i];
 
@@ -251,7 +248,6 @@ void helper_set_learn(struct helper *h, uint32_t mark)
 void helper_tick(struct helper *h)
 {
 	uint64_t now = util_now_ms(), n;
-	char m[MSG_LEN];
 
 	if (!h->learn_mark || now < h->next_tick_ms)
 		return;
@@ -262,10 +258,8 @@ void helper_tick(struct helper *h)
 	/* a table made anew starts the counter again */
 	h->refusing = n > h->refused_seen;
 	if (h->refusing)
-		warn_limited(&h->rl_full, "%s",
-			     msg_format(m, sizeof(m), MSG_LEARN_REFUSED,
-					n - h->refused_seen, h->map.name,
-					h->map.size));
+		warn_msg(&h->rl_full, MSG_LEARN_REFUSED, n - h->refused_seen,
+			 h->map.name, h->map.size);
 	h->refused_seen = n;
 }
 
@@ -337,7 +331,6 @@ static void report_pin(struct helper *h, const struct job *job)
 {
 	const struct pin *p = &h->pins[job->pin];
 	struct pin_text a;
-	char m[MSG_LEN];
 
 	util_pin_text(&a, p->zone, p->inner, p->gateway, p->pool);
 	switch (p->state) {
@@ -360,25 +353,20 @@ static void report_pin(struct helper *h, const struct job *job)
 		break;
 	case PIN_CONFLICT:
 		h->stats.pin_conflicts++;
-		warn_limited(&h->rl_conflict, "%s",
-			     msg_format(m, sizeof(m), MSG_PIN_CONFLICT, a.inner,
-					a.gateway, a.pool));
+		warn_msg(&h->rl_conflict, MSG_PIN_CONFLICT, a.inner, a.gateway,
+			 a.pool);
 		break;
 	case PIN_MAP_FULL:
 		h->stats.map_full++;
-		warn_limited(&h->rl_full, "%s",
-			     msg_format(m, sizeof(m), MSG_PIN_MAP_FULL, a.inner,
-					a.gateway, a.pool, h->map.name,
-					h->map.size));
+		warn_msg(&h->rl_full, MSG_PIN_MAP_FULL, a.inner, a.gateway,
+			 a.pool, h->map.name, h->map.size);
 		break;
 	default:
 		h->stats.map_errors++;
-		warn_limited(&h->rl_error, "%s",
-			     msg_format(m, sizeof(m),
-					p->err == ENOENT ? MSG_PIN_MAP_GONE :
-							   MSG_PIN_MAP_ERROR,
-					a.inner, a.gateway, a.pool, h->map.name,
-					strerror(p->err)));
+		warn_msg(&h->rl_error,
+			 p->err == ENOENT ? MSG_PIN_MAP_GONE : MSG_PIN_MAP_ERROR,
+			 a.inner, a.gateway, a.pool, h->map.name,
+			 strerror(p->err));
 		break;
 	}
 }
@@ -386,7 +374,6 @@ static void report_pin(struct helper *h, const struct job *job)
 /* The hold ends here: each packet's time from its receipt to its verdict. */
 static void accept_all(struct helper *h)
 {
-	char m[MSG_LEN];
 	uint64_t now;
 	size_t i;
 	int ret;
@@ -397,9 +384,7 @@ static void accept_all(struct helper *h)
 	if (ret < 0) {
 		/* held until the main loop's retry gets through */
 		h->stats.verdict_errors++;
-		warn_limited(&h->rl_error, "%s",
-			     msg_format(m, sizeof(m), MSG_VERDICT,
-					strerror(-ret)));
+		warn_msg(&h->rl_error, MSG_VERDICT, strerror(-ret));
 		return;
 	}
 	h->stats.verdicts += ret;
@@ -428,7 +413,6 @@ void helper_coalesce(struct helper *h)
 int helper_run(struct helper *h)
 {
 	bool overrun, learning;
-	char m[MSG_LEN];
 	size_t i;
 	int n;
 
@@ -438,13 +422,10 @@ int helper_run(struct helper *h)
 	h->last_batch = n > 0 ? n : 0;
 	if (overrun) {
 		h->stats.overruns++;
-		warn_limited(&h->rl_overrun, "%s",
-			     msg_format(m, sizeof(m), MSG_QUEUE_OVERRUN));
+		warn_msg(&h->rl_overrun, MSG_QUEUE_OVERRUN);
 	}
 	if (n < 0) {
-		warn_limited(&h->rl_error, "%s",
-			     msg_format(m, sizeof(m), MSG_QUEUE_RECEIVE,
-					strerror(-n)));
+		warn_msg(&h->rl_error, MSG_QUEUE_RECEIVE, strerror(-n));
 		return 0;
 	}
 	if (!n)

@@ -34,7 +34,7 @@ void log_flush(void)
 
 static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char line[1024];
+	char line[MSG_LEN + 64];	/* a message and what is said of it */
 	int saved = errno;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -115,6 +115,14 @@ bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed)
 	return true;
 }
 
+static void warn_line(const char *line, unsigned long suppressed)
+{
+	if (suppressed)
+		log_warnx("%s (%lu more suppressed)", line, suppressed);
+	else
+		log_warnx("%s", line);
+}
+
 void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 {
 	unsigned long suppressed;
@@ -126,8 +134,19 @@ void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (suppressed)
-		log_warnx("%s (%lu more suppressed)", line, suppressed);
-	else
-		log_warnx("%s", line);
+	warn_line(line, suppressed);
+}
+
+void warn_msg(struct ratelimit *rl, int id, ...)
+{
+	unsigned long suppressed;
+	char line[MSG_LEN];
+	va_list ap;
+
+	if (!ratelimit_pass(rl, &suppressed))
+		return;
+	va_start(ap, id);
+	msg_vformat(line, sizeof(line), id, ap);
+	va_end(ap);
+	warn_line(line, suppressed);
 }

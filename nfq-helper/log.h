@@ -43,4 +43,8 @@ bool ratelimit_pass(struct ratelimit *rl, unsigned long *suppressed);
 void warn_limited(struct ratelimit *rl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The same for a message of the table (msg.h), id's arguments after it;
+ * formatted only when it is logged. */
+void warn_msg(struct ratelimit *rl, int id, ...);
+
 #endif

@@ -233,7 +233,6 @@ static struct ratelimit rl_verdict;
 /* A batch verdict the kernel refused: its packets must not wait for more. */
 static void retry_verdict(struct helper *h)
 {
-	char m[MSG_LEN];
 	int ret;
 
 	ret = queue_accept_held(h->queue);
@@ -242,8 +241,7 @@ static void retry_verdict(struct helper *h)
 		return;
 	}
 	h->stats.verdict_errors++;
-	warn_limited(&rl_verdict, "%s",
-		     msg_format(m, sizeof(m), MSG_VERDICT, strerror(-ret)));
+	warn_msg(&rl_verdict, MSG_VERDICT, strerror(-ret));
 }
 
 /* The loop's wakeups, on CLOCK_MONOTONIC in ms; 0: not wanted. */

@@ -187,8 +187,7 @@ const char *msg_remedy(enum msg_id id, char *buf, size_t len)
 	return buf;
 }
 
-static const char *vformat(char *buf, size_t len, enum msg_id id,
-			   va_list ap)
+const char *msg_vformat(char *buf, size_t len, enum msg_id id, va_list ap)
 {
 	size_t off;
 	int n;
@@ -207,7 +206,7 @@ const char *msg_format(char *buf, size_t len, enum msg_id id, ...)
 	va_list ap;
 
 	va_start(ap, id);
-	vformat(buf, len, id, ap);
+	msg_vformat(buf, len, id, ap);
 	va_end(ap);
 	return buf;
 }

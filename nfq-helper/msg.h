@@ -8,6 +8,7 @@
 #ifndef NFQH_MSG_H
 #define NFQH_MSG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Bytes of a formatted message, at most (longer ones are cut). */
@@ -87,6 +88,7 @@ const char *msg_remedy(enum msg_id id, char *buf, size_t len);
  * into buf (len bytes). Returns buf.
  */
 const char *msg_format(char *buf, size_t len, enum msg_id id, ...);
+const char *msg_vformat(char *buf, size_t len, enum msg_id id, va_list ap);
 
 /* The "object: strerror" entry for a positive errno err. */
 enum msg_id msg_errno_id(int err);
