@@ -109,7 +109,10 @@ check: $(TESTS) $(BUILD)/nfq-helper
 	$(Q)NFQ_HELPER=$(BUILD)/nfq-helper tests/unit/run $(TESTS) tests/unit/man-options
 
 # the whole suite: unit tests and the network-namespace tests (root)
-test: all $(TESTS) $(BENCH_TOOLS)
+# what make test runs, built (test-kernels builds it before the VM boots)
+test-build: all $(TESTS) $(BENCH_TOOLS)
+
+test: test-build
 	$(Q)NFQ_HELPER=$(BUILD)/nfq-helper tests/run-all $(TESTS)
 
 # the README's two commands in a pristine Debian 12 root (root, network)
@@ -169,7 +172,7 @@ test-service:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: FORCE all unit-tests check lint test test-fresh test-kernels check-netns demo testbed bench \
+.PHONY: FORCE all unit-tests check lint test test-build test-fresh test-kernels check-netns demo testbed bench \
 	fuzz fuzz-replay install deb clean
 .SECONDARY:
 

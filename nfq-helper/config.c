@@ -24,8 +24,9 @@ const char config_version[] = NFQH_VERSION;
 
 const char config_usage[] =
 	"usage: nfq-helper [-hsVv] [-b packets] [-M file] [-m map] [-q queue]\n"
-	"                  [-T timeout] [-t table] [--no-restore]\n"
-	"                  [--ruleset file] [--loader path] [--watch-interval s]\n"
+	"                  [-T timeout] [-t table] [--gc-interval dur]\n"
+	"                  [--no-restore] [--ruleset file] [--loader path]\n"
+	"                  [--watch-interval s]\n"
 	"                  [--host-pins NUM] [--host-rate R[/B]] [--pin-rate R[/B]]\n"
 	"       nfq-helper --check [-M file] [-m map] [-q queue] [-t table]\n"
 	"       nfq-helper --status [-M file] [-m map] [-t table]\n"
@@ -37,6 +38,9 @@ const char config_usage[] =
 	"  -m, --map NAME      map of pins in that table (default pins)\n"
 	"  -T, --timeout DUR   pin lifetime, e.g. 3600, 30m, 1h\n"
 	"                      (default: the map's own timeout)\n"
+	"      --gc-interval DUR  how often the kernel frees expired pins, for a\n"
+	"                      map that declares no gc-interval (default 60s;\n"
+	"                      0: the kernel's, every second)\n"
 	"  -b, --batch NUM     packets handled per wakeup at most (default 256)\n"
 	"  -M, --metrics FILE  write counters there (Prometheus text) every 15 s\n"
 	"      --ruleset FILE  the ruleset to load again when a firewall reload\n"
@@ -69,6 +73,7 @@ void config_defaults(struct nfqh_config *c)
 	c->table = "natt_pin";
 	c->map = "pins";
 	c->batch = 256;
+	c->gc_ms = CONFIG_GC_MS;
 	c->log_dest = LOG_TO_STDERR;
 	c->restore = true;
 	c->ruleset = CONFIG_RULESET_DEFAULT;
@@ -82,7 +87,8 @@ void config_defaults(struct nfqh_config *c)
 
 /* long options without a letter; a mode's switch is OPT_MODE + its mode */
 enum { OPT_RULESET = 0x100, OPT_LOADER, OPT_NO_RESTORE, OPT_WATCH_INTERVAL,
-       OPT_HOST_PINS, OPT_HOST_RATE, OPT_PIN_RATE, OPT_MODE = 0x200 };
+       OPT_HOST_PINS, OPT_HOST_RATE, OPT_PIN_RATE, OPT_GC_INTERVAL,
+       OPT_MODE = 0x200 };
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
@@ -219,6 +225,7 @@ static bool parse_shared(struct nfqh_config *c, int ch, const char *arg,
 /* The daemon's own options. */
 static const struct option run_opts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
+	{ "gc-interval", required_argument, NULL, OPT_GC_INTERVAL },
 	{ "batch", required_argument, NULL, 'b' },
 	{ "syslog", no_argument, NULL, 's' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -260,6 +267,24 @@ static bool parse_restore(struct nfqh_config *c, int ch, const char *arg,
 	return true;
 }
 
+/* --gc-interval DUR, or 0: the map's as it is */
+static bool parse_gc(struct nfqh_config *c, const char *arg, char *err,
+		     size_t errlen)
+{
+	uint64_t ms;
+
+	if (!strcmp(arg, "0")) {
+		c->gc_ms = 0;
+		return true;
+	}
+	if (!config_parse_duration(arg, &ms) || ms > CONFIG_GC_MAX_MS) {
+		snprintf(err, errlen, "invalid gc interval `%s' (1s-1h, e.g. 60, 5m; 0: leave the map's)", arg);
+		return false;
+	}
+	c->gc_ms = ms;
+	return true;
+}
+
 static bool parse_run(struct nfqh_config *c, int ch, const char *arg,
 		      char *err, size_t errlen)
 {
@@ -272,6 +297,8 @@ static bool parse_run(struct nfqh_config *c, int ch, const char *arg,
 			return false;
 		}
 		return true;
+	case OPT_GC_INTERVAL:
+		return parse_gc(c, arg, err, errlen);
 	case 'b':
 		if (!parse_uint(arg, CONFIG_BATCH_MAX, &v) || !v) {
 			snprintf(err, errlen, "invalid batch `%s' (1-%d)", arg, CONFIG_BATCH_MAX);

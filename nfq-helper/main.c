@@ -54,6 +54,29 @@ static const char *timeout_update_str(int probe)
 	return probe < 0 ? "could not tell" : probe ? "yes" : "no (before Linux 6.12)";
 }
 
+/*
+ * Every load of a declaration without gc-interval sets the kernel's back (a
+ * walk a second), and nft 1.0 cannot declare one for a map: so at start, at
+ * every reload and after every change of the ruleset.
+ */
+static void map_gc(struct helper *h, const struct nfqh_config *cfg)
+{
+	const char *which = cfg->map;
+	char m[MSG_LEN];
+	int ret;
+
+	if (!cfg->gc_ms)
+		return;
+	ret = nftmap_gc_default(h->map.nft, cfg->gc_ms, &which);
+	if (ret > 0)
+		log_info("map %s: gc interval %" PRIu32 " s (it declared none)%s",
+			 h->map.name, cfg->gc_ms / 1000,
+			 ret > 1 ? ", its set of keys too" : "");
+	else if (ret < 0)
+		log_warnx("%s", msg_format(m, sizeof(m), MSG_MAP_GC, which,
+					   cfg->table, strerror(-ret)));
+}
+
 static void open_map(struct helper *h, const struct nfqh_config *cfg,
 		     char *name, size_t namelen)
 {
@@ -86,6 +109,7 @@ static void open_map(struct helper *h, const struct nfqh_config *cfg,
 					   name));
 	log_info("kernel: element timeout update: %s; pins are refreshed by natt-pin.nft's rules on every kernel",
 		 timeout_update_str(probe_timeout_update()));
+	map_gc(h, cfg);
 }
 
 /*
@@ -116,6 +140,7 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg,
 				     h->map.name, why));
 		return;
 	}
+	map_gc(h, cfg);
 	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!timeout_ms)
 		timeout_ms = h->map.timeout_ms;	/* none declared: keep ours */
@@ -360,6 +385,8 @@ static void serve(struct helper *h, struct watch *w,
 		if (n > 0 && (pfd[1].revents & POLLIN)) {
 			watch_handle(w);
 			helper_set_learn(h, watch_learn_mark(w));
+			if (h->stats.ruleset_ok)
+				map_gc(h, cfg);
 		}
 		if (n > 0 && (pfd[0].revents & POLLIN)) {
 			helper_coalesce(h);

@@ -30,6 +30,9 @@ static const struct msg msgs[MSG_COUNT] = {
 	[MSG_MAP_NOT_DYNAMIC] = {
 		"map %s: no flags dynamic: a ruleset of an older shape, every answer is queued and no pin is refreshed",
 		"load the shipped ruleset: " LOAD },
+	[MSG_MAP_GC] = {
+		"set %s of table ip %s: no gc interval given: %s; the kernel walks every pin of it each second, and a helper woken on that CPU waits behind the walk",
+		"declare `gc-interval 1m' in it where nft takes that (nft 1.1 on), or --gc-interval 0 to leave it" },
 	[MSG_NO_LEARN_RULE] = {
 		"pins: no learn rule for map %s (chain learn of the ruleset): new pins are written in transactions, a round trip more before each new tunnel's first answer goes on",
 		"an older ruleset? load the shipped one: " LOAD },

@@ -9,6 +9,7 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
@@ -159,27 +160,37 @@ static uint32_t set_u32(const struct nftnl_set *s, uint16_t attr)
 	return nftnl_set_is_set(s, attr) ? nftnl_set_get_u32(s, attr) : 0;
 }
 
-int nftmap_info(struct nftmap *m, struct nftmap_info *info)
+/* The declaration of set (or map) name of the table, into got. */
+static int get_set(struct nftmap *m, const char *name, struct nftnl_set *got)
 {
 	char buf[NL_MSG_SIZE];
-	struct nftnl_set *s, *got;
+	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	uint32_t seq = m->seq++;
-	int ret = 0;
+	int ret;
 
 	s = nftnl_set_alloc();
-	got = nftnl_set_alloc();
-	if (!s || !got) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!s)
+		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, m->map);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_ACK,
-				    seq);
+				    m->seq++);
 	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
 	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), set_cb,
 			 got);
+	return ret;
+}
+
+int nftmap_info(struct nftmap *m, struct nftmap_info *info)
+{
+	struct nftnl_set *got;
+	int ret = 0;
+
+	got = nftnl_set_alloc();
+	if (!got)
+		return -ENOMEM;
+	ret = get_set(m, m->map, got);
 	if (ret < 0)
 		goto out;
 	info->flags = set_u32(got, NFTNL_SET_FLAGS);
@@ -191,6 +202,7 @@ int nftmap_info(struct nftmap *m, struct nftmap_info *info)
 	info->timeout_ms = nftnl_set_is_set(got, NFTNL_SET_TIMEOUT) ?
 				   nftnl_set_get_u64(got, NFTNL_SET_TIMEOUT) :
 				   0;
+	info->gc_ms = set_u32(got, NFTNL_SET_GC_INTERVAL);
 	ret = keys_present(m);
 	if (ret < 0)
 		goto out;
@@ -199,8 +211,114 @@ int nftmap_info(struct nftmap *m, struct nftmap_info *info)
 	ret = 0;
 out:
 	nftnl_set_free(got);
-	nftnl_set_free(s);
 	return ret;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nftnl_gen_nlmsg_parse(nlh, data) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+/* The ruleset's generation: a batch that names it fails once it moved. */
+static int get_genid(struct nftmap *m, uint32_t *genid)
+{
+	char buf[NL_MSG_SIZE];
+	struct nftnl_gen *g;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	g = nftnl_gen_alloc();
+	if (!g)
+		return -ENOMEM;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
+				    m->seq++);
+	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), gen_cb,
+			 g);
+	if (ret == 0)
+		*genid = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return ret;
+}
+
+/*
+ * The declaration in got written back with gc_ms, in a batch bound to
+ * generation genid: if anyone changed the ruleset since it was read, the
+ * kernel refuses it (ERESTART) rather than undo their change.
+ */
+static int put_gc(struct nftmap *m, struct nftnl_set *got, uint32_t gc_ms,
+		  uint32_t genid)
+{
+	char buf[NL_MSG_SIZE], *p = buf;
+	struct nlmsghdr *nlh;
+	uint32_t seq = m->seq;
+	int n;
+
+	m->seq += 3;
+	nftnl_set_unset(got, NFTNL_SET_HANDLE);
+	nftnl_set_set_u32(got, NFTNL_SET_ID, 1);	/* the kernel wants one */
+	nftnl_set_set_u32(got, NFTNL_SET_GC_INTERVAL, gc_ms);
+	nlh = nftnl_batch_begin(p, seq);
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	p += nlh->nlmsg_len;
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSET, NFPROTO_IPV4,
+				    NLM_F_CREATE | NLM_F_ACK, seq + 1);
+	nftnl_set_nlmsg_build_payload(nlh, got);
+	p += nlh->nlmsg_len;
+	nlh = nftnl_batch_end(p, seq + 2);
+	p += nlh->nlmsg_len;
+	if (mnl_socket_sendto(m->nl, buf, p - buf) < 0)
+		return -errno;
+	/* one answer: the set's ACK, or the error of the set or the batch */
+	do {
+		n = mnl_socket_recvfrom(m->nl, m->rbuf, sizeof(m->rbuf));
+		if (n < 0)
+			return -errno;
+		n = mnl_cb_run(m->rbuf, n, 0, m->portid, NULL, NULL);
+	} while (n > 0);
+	return n < 0 ? -errno : 0;
+}
+
+/* One set: 1 if it got gc_ms, 0 if it declares an interval or no timeout. */
+static int gc_default(struct nftmap *m, const char *name, uint32_t gc_ms)
+{
+	struct nftnl_set *got;
+	uint32_t genid;
+	int ret;
+
+	got = nftnl_set_alloc();
+	if (!got)
+		return -ENOMEM;
+	ret = get_genid(m, &genid);
+	if (ret == 0)
+		ret = get_set(m, name, got);
+	if (ret == 0 && !set_u32(got, NFTNL_SET_GC_INTERVAL) &&
+	    (set_u32(got, NFTNL_SET_FLAGS) & NFT_SET_TIMEOUT)) {
+		ret = put_gc(m, got, gc_ms, genid);
+		if (ret == 0)
+			ret = 1;
+	}
+	nftnl_set_free(got);
+	return ret;
+}
+
+int nftmap_gc_default(struct nftmap *m, uint32_t gc_ms, const char **which)
+{
+	const char *names[] = { m->map, m->keys };
+	int applied = 0, ret, tries, i;
+
+	for (i = 0; i < 2 && names[i]; i++) {
+		*which = names[i];
+		tries = 3;	/* each refusal means someone loaded rules */
+		do
+			ret = gc_default(m, names[i], gc_ms);
+		while (ret == -ERESTART && --tries);
+		if (ret < 0)
+			return ret;
+		applied += ret;
+	}
+	return applied;
 }
 
 const char *nftmap_check(const struct nftmap_info *info)

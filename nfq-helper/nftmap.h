@@ -21,6 +21,7 @@ struct nftmap_info {
 	uint32_t data_len;
 	uint32_t size;		/* 0: no limit declared */
 	uint64_t timeout_ms;	/* 0: none declared */
+	uint32_t gc_ms;		/* 0: none declared (the kernel's 1 s) */
 	bool keys;		/* the table has the companion set of keys */
 };
 
@@ -63,6 +64,17 @@ int nftmap_open_fd(struct nftmap **m, int fd, const char *table,
  * set of keys; -ENOENT if the table or the map is missing.
  */
 int nftmap_info(struct nftmap *m, struct nftmap_info *info);
+
+/*
+ * Gives the map, and the companion set of keys where the table has it, a
+ * garbage-collection interval of gc_ms where they declare none. (The kernel
+ * walks such a set whole every second to free expired elements: 5-7 ms of
+ * a CPU with 100,000 pins, which a task woken there waits behind. nft 1.0
+ * cannot declare it for a map; every load of a declaration without it sets
+ * it back.) Returns how many it gave one (0-2), or -errno with *which
+ * naming the set it failed on.
+ */
+int nftmap_gc_default(struct nftmap *m, uint32_t gc_ms, const char **which);
 
 /* NULL if the declaration suits pins, else what is wrong with it. */
 const char *nftmap_check(const struct nftmap_info *info);

@@ -27,6 +27,23 @@ static void test_defaults(void)
 	CHECK(c.batch == 256 && c.verbose == 0 && c.log_dest == LOG_TO_STDERR);
 	CHECK(c.restore && !strcmp(c.ruleset, CONFIG_RULESET_DEFAULT));
 	CHECK(!strcmp(c.loader, CONFIG_LOADER_DEFAULT) && c.watch_interval == 0);
+	CHECK(c.gc_ms == 60000);
+}
+
+static void test_gc(void)
+{
+	char *set[] = { "nfq-helper", "--gc-interval", "5m", NULL };
+	char *off[] = { "nfq-helper", "--gc-interval", "0", NULL };
+	char *big[] = { "nfq-helper", "--gc-interval", "2h", NULL };
+	char *bad[] = { "nfq-helper", "--gc-interval", "-1", NULL };
+	struct nfqh_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, 3, set) == CONFIG_RUN && c.gc_ms == 300000);
+	CHECK(parse(&c, err, 3, off) == CONFIG_RUN && c.gc_ms == 0);
+	CHECK(parse(&c, err, 3, big) == CONFIG_ERROR &&
+	      strstr(err, "gc interval `2h' (1s-1h"));
+	CHECK(parse(&c, err, 3, bad) == CONFIG_ERROR && strstr(err, "`-1'"));
 }
 
 static void test_restore(void)
@@ -294,6 +311,7 @@ int main(void)
 {
 	RUN(test_defaults);
 	RUN(test_restore);
+	RUN(test_gc);
 	RUN(test_values);
 	RUN(test_errors);
 	RUN(test_limits);
