@@ -82,6 +82,10 @@ static bool check_map(struct checker *c, const struct nfqh_config *cfg)
 	    cfg->table, cfg->map, info.size, info.timeout_ms / 1000, n,
 	    info.size && n * 10 >= (uint64_t)info.size * 9 ?
 		    " (90% full or more: raise its size)" : "");
+	if (info.gc_ms)
+		say(c, "ok", "map gc interval: %" PRIu32 " s", info.gc_ms / 1000);
+	else
+		say(c, "info", "map gc interval: none declared, the kernel walks every pin each second (a running daemon gives it --gc-interval)");
 out:
 	nftmap_close(m);
 	return ret == 0 && !why;

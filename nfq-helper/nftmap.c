@@ -63,25 +63,43 @@ void nftmap_key_parse(const uint32_t key[NFTMAP_KEY_WORDS], uint16_t *zone,
 	*gateway = key[2];
 }
 
-/* 1 if the table holds the companion set of keys, 0 if not, or -errno. */
-static int keys_present(struct nftmap *m)
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = data;
+
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+/*
+ * The declaration of set (or map) name of the table, into got; with got
+ * NULL, only whether it is there.
+ */
+static int get_set(struct nftmap *m, const char *name, struct nftnl_set *got)
 {
 	char buf[NL_MSG_SIZE];
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	int ret;
 
 	s = nftnl_set_alloc();
 	if (!s)
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, RULESET_KEYS_SET);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_ACK,
 				    m->seq++);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), NULL,
-			 NULL);
+	return nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf),
+			  got ? set_cb : NULL, got);
+}
+
+/* 1 if the table holds the companion set of keys, 0 if not, or -errno. */
+static int keys_present(struct nftmap *m)
+{
+	int ret = get_set(m, RULESET_KEYS_SET, NULL);
+
 	return ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
 }
 
@@ -146,40 +164,9 @@ void nftmap_close(struct nftmap *m)
 	free(m);
 }
 
-static int set_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = data;
-
-	if (nftnl_set_nlmsg_parse(nlh, s) < 0)
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
-}
-
 static uint32_t set_u32(const struct nftnl_set *s, uint16_t attr)
 {
 	return nftnl_set_is_set(s, attr) ? nftnl_set_get_u32(s, attr) : 0;
-}
-
-/* The declaration of set (or map) name of the table, into got. */
-static int get_set(struct nftmap *m, const char *name, struct nftnl_set *got)
-{
-	char buf[NL_MSG_SIZE];
-	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int ret;
-
-	s = nftnl_set_alloc();
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_ACK,
-				    m->seq++);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	ret = nl_request(m->nl, m->portid, nlh, m->rbuf, sizeof(m->rbuf), set_cb,
-			 got);
-	return ret;
 }
 
 int nftmap_info(struct nftmap *m, struct nftmap_info *info)

@@ -19,6 +19,8 @@ gc_is() { [ "$(gc_of "$1")" = "$2" ]; }
 
 load_pin_ruleset "$nat" || fail "ruleset"
 gc_is pins none || fail "the shipped map declares a gc interval already: $(gc_of pins)"
+out=$(ip netns exec "$nat" "$HELPER" --check 2>&1)
+grep -q "info  map gc interval: none declared" <<<"$out" || fail "--check without an interval: $out"
 start_helper "$nat" "$WORK/h.log" --no-restore
 busywait 3000 gc_is pins 1m || fail "no gc interval after start: $(gc_of pins); $(cat "$WORK/h.log")"
 # the keys shape (Linux before 6.4, or NATT_PIN_SHAPE=keys): set pinned too
@@ -27,6 +29,8 @@ ip netns exec "$nat" nft list set ip natt_pin pinned >/dev/null 2>&1 && keys=", 
 grep -qx "map ip natt_pin pins: gc interval 60 s (it declared none)$keys" "$WORK/h.log" ||
 	fail "start: $(cat "$WORK/h.log")"
 [ -z "$keys" ] || gc_is pinned 1m || fail "set pinned: $(gc_of pinned)"
+out=$(ip netns exec "$nat" "$HELPER" --check 2>&1)
+grep -q "ok    map gc interval: 60 s" <<<"$out" || fail "--check with the interval: $out"
 
 # each load declares the map again without it: the kernel's comes back, and
 # the daemon, told by the ruleset's events, gives it again
