@@ -21,6 +21,31 @@ start_helper() {
 		fail "chrt --$UNIT_POLICY ${UNIT_PRIORITY:-0}: the unit's scheduling"
 	busywait 120000 grep -qs "^rebuild:" "$2" || fail "nfq-helper rebuilt nothing in 120 s: $(tail -3 "$2")"
 }
+# cpu_snap [HELPER_PID]: where the CPUs' time went, so far: all CPUs' ticks
+# (user nice system idle iowait irq softirq steal), then the gateway's and
+# the helper's (if any) time on a CPU and waiting for one
+# (/proc/PID/schedstat, ns: exact), then the time (ns)
+cpu_snap() {
+	{ sed -n '1s/^cpu  *//p' /proc/stat | cut -d' ' -f1-8
+	  cut -d' ' -f1-2 "/proc/$GW_PID/schedstat"
+	  if [ -n "${1:-}" ]; then cut -d' ' -f1-2 "/proc/$1/schedstat"; else echo "- -"; fi
+	  date +%s%N; } | tr '\n' ' '
+}
+# cpu_report BEFORE AFTER [NOTE]: cpu_snap's two snapshots, in one line
+cpu_report() {
+	awk -v a="$1" -v b="$2" -v n="$(nproc)" -v note="${3:-}" 'BEGIN {
+		na = split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= na; i++) d[i] = y[i] - x[i]
+		for (i = 1; i <= 8; i++) t += d[i]
+		if (t <= 0 || d[13] <= 0) exit
+		printf "  cpu, %d vCPUs: busy %.0f%% (ticks: user %.0f%%, system %.0f%%, softirq %.0f%%%s); gateway on a CPU %.0f%%, waiting %.0f%%",
+			n, 100 * (t - d[4] - d[5]) / t, 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, note,
+			100 * d[9] / d[13], 100 * d[10] / d[13]
+		if (x[11] != "-")
+			printf "; helper on a CPU %.0f%%, waiting %.0f%% (%.0f ms)", 100 * d[11] / d[13], 100 * d[12] / d[13], d[12] / 1e6
+		printf "\n"
+	}'
+}
 IKELOAD=$BUILD/tools/ikeload
 MAPFILL=$BUILD/tools/mapfill
 GWS=203.0.113.128
