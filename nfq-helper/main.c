@@ -56,8 +56,9 @@ static const char *timeout_update_str(int probe)
 
 /*
  * Every load of a declaration without gc-interval sets the kernel's back (a
- * walk a second), and nft 1.0 cannot declare one for a map: so at start, at
- * every reload and after every change of the ruleset.
+ * walk a second), and nft 1.0 cannot declare one for a map: so at start, on
+ * SIGHUP and after every change of the ruleset the watch sees (a restore
+ * included: it runs inside watch_handle).
  */
 static void map_gc(struct helper *h, const struct nfqh_config *cfg)
 {
@@ -140,7 +141,6 @@ static void reload_map(struct helper *h, const struct nfqh_config *cfg,
 				     h->map.name, why));
 		return;
 	}
-	map_gc(h, cfg);
 	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : info.timeout_ms;
 	if (!timeout_ms)
 		timeout_ms = h->map.timeout_ms;	/* none declared: keep ours */
@@ -169,6 +169,7 @@ static void reload(struct helper *h, const struct nfqh_config *cfg)
 	struct rebuild_result rebuilt;
 
 	reload_map(h, cfg, "reload", true);
+	map_gc(h, cfg);
 	rebuild_run(h, &h->writer, &rebuilt);
 }
 
